@@ -1,0 +1,37 @@
+# The two commands a person types on a fresh machine: `make run` and `make test`.
+# Both install what they need first (scripts/bootstrap is idempotent).
+
+SWIFT ?= swift
+BIN := .build/debug/strmscope
+
+.PHONY: all bootstrap build run test unit-test e2e-test bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	$(SWIFT) build
+
+# Until the scope exists, `make run` runs the embedded log's live demo workload.
+run: build
+	$(BIN) log demo
+
+# Everything CI checks: unit tests (Swift Testing), then end-to-end scripts against the real binary.
+test: unit-test e2e-test
+
+unit-test: bootstrap
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-xctest
+
+e2e-test: build
+	.venv/bin/python scripts/cli-test $(BIN)
+	.venv/bin/python scripts/crash-test $(BIN)
+
+# Benchmarks (release build of Benchmarks/, a separate package) beside the machine's own limits.
+bench: bootstrap
+	scripts/bench
+
+clean:
+	rm -rf .build Benchmarks/.build

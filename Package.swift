@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "StrmScope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "strmscope", targets: ["strmscope"]),
+        .library(name: "StreamLog", targets: ["StreamLog"]),
+        .library(name: "StrmScopeApp", targets: ["StrmScopeApp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure values shared by every module: labels, samples, metric families, events, clocks.
+        .target(name: "ScopeCore"),
+        // Hardware CRC32C (SSE4.2) with a table fallback; the log's integrity check sits on it.
+        .target(name: "CCRC32C"),
+        // Prometheus text exposition (encoder now; the parser arrives with the store issue).
+        .target(name: "Exposition", dependencies: ["ScopeCore"]),
+        // The embedded durable log with Kafka's consumer-facing semantics.
+        .target(
+            name: "StreamLog",
+            dependencies: [
+                "ScopeCore", "CCRC32C",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
+        .target(
+            name: "StrmScopeApp",
+            dependencies: [
+                "ScopeCore", "StreamLog", "Exposition",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "strmscope",
+            dependencies: [
+                "StrmScopeApp", "StreamLog", "ScopeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ScopeCoreTests", dependencies: ["ScopeCore"]),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "ScopeCore"]),
+        .testTarget(name: "StreamLogTests", dependencies: ["StreamLog", "ScopeCore"]),
+        .testTarget(
+            name: "StrmScopeAppTests",
+            dependencies: [
+                "StrmScopeApp", "StreamLog", "ScopeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,85 @@
+import ScopeCore
+
+/// Encodes metric families in the Prometheus text exposition format 0.0.4
+/// (`Content-Type: text/plain; version=0.0.4; charset=utf-8`).
+public enum PrometheusTextEncoder {
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    public static func encode(_ families: [MetricFamily]) -> String {
+        var out = ""
+        out.reserveCapacity(families.reduce(0) { $0 + 64 + $1.points.count * 64 })
+        for family in families {
+            encode(family, into: &out)
+        }
+        return out
+    }
+
+    public static func encode(_ family: MetricFamily, into out: inout String) {
+        if !family.help.isEmpty {
+            out += "# HELP \(family.name) \(escapeHelp(family.help))\n"
+        }
+        out += "# TYPE \(family.name) \(textFormatType(family.type))\n"
+        for point in family.points {
+            out += point.name
+            if !point.labels.isEmpty {
+                out += "{"
+                var first = true
+                for label in point.labels {
+                    if !first { out += "," }
+                    first = false
+                    out += label.name
+                    out += "=\""
+                    out += escapeLabelValue(label.value)
+                    out += "\""
+                }
+                out += "}"
+            }
+            out += " "
+            out += formatSampleValue(point.value)
+            if let ts = point.timestampMs {
+                out += " \(ts)"
+            }
+            out += "\n"
+        }
+    }
+
+    /// The 0.0.4 format knows five types; the OpenMetrics-only ones are exposed as `untyped`
+    /// (what Prometheus's own text encoder does with them).
+    static func textFormatType(_ type: MetricType) -> String {
+        switch type {
+        case .counter, .gauge, .histogram, .summary, .untyped: type.rawValue
+        case .info, .stateset, .gaugehistogram, .unknown: "untyped"
+        }
+    }
+
+    /// HELP text escapes only backslash and line feed (quotes stay as they are).
+    static func escapeHelp(_ help: String) -> String {
+        guard help.contains(where: { $0 == "\\" || $0 == "\n" }) else { return help }
+        return help.replacingAll("\\", with: "\\\\").replacingAll("\n", with: "\\n")
+    }
+}
+
+/// Formats a sample value so Go's `strconv.ParseFloat` (Prometheus) and our parser read back the
+/// same float: `NaN`, `+Inf`, `-Inf`, integers without a fraction, otherwise the shortest
+/// round-tripping decimal.
+public func formatSampleValue(_ value: Double) -> String {
+    if value.isNaN { return "NaN" }
+    if value == .infinity { return "+Inf" }
+    if value == -.infinity { return "-Inf" }
+    if value == value.rounded(), abs(value) < 1e15 {
+        // -0.0 keeps its sign so it round-trips bit for bit.
+        return value == 0 && value.sign == .minus ? "-0" : String(Int64(value))
+    }
+    return "\(value)"
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        out.reserveCapacity(count)
+        for ch in self {
+            if ch == target { out += replacement } else { out.append(ch) }
+        }
+        return out
+    }
+}

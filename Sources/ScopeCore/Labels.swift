@@ -1,0 +1,87 @@
+/// One label pair of the Prometheus data model.
+public struct Label: Hashable, Sendable, Comparable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    public static func < (lhs: Label, rhs: Label) -> Bool {
+        lhs.name != rhs.name ? lhs.name < rhs.name : lhs.value < rhs.value
+    }
+}
+
+/// A label set, kept sorted by name with unique names, so two sets with the same pairs are equal
+/// and hash alike whatever order they were written in.
+public struct Labels: Hashable, Sendable, Sequence, CustomStringConvertible {
+    public private(set) var pairs: [Label]
+
+    public init() { pairs = [] }
+
+    /// Later pairs win when a name repeats, as when labels are layered (target labels, then series labels).
+    public init(_ pairs: [Label]) {
+        var byName: [String: String] = [:]
+        var order: [String] = []
+        for pair in pairs {
+            if byName.updateValue(pair.value, forKey: pair.name) == nil { order.append(pair.name) }
+        }
+        self.pairs = order.sorted().map { Label($0, byName[$0]!) }
+    }
+
+    public init(_ dictionary: [String: String]) {
+        self.pairs = dictionary.keys.sorted().map { Label($0, dictionary[$0]!) }
+    }
+
+    public subscript(name: String) -> String? {
+        pairs.first(where: { $0.name == name })?.value
+    }
+
+    public var isEmpty: Bool { pairs.isEmpty }
+    public var count: Int { pairs.count }
+
+    public func makeIterator() -> IndexingIterator<[Label]> { pairs.makeIterator() }
+
+    /// A copy with `name` set to `value` (replacing any previous value).
+    public func setting(_ name: String, _ value: String) -> Labels {
+        Labels(pairs + [Label(name, value)])
+    }
+
+    /// A copy without the named label.
+    public func removing(_ name: String) -> Labels {
+        var copy = self
+        copy.pairs.removeAll { $0.name == name }
+        return copy
+    }
+
+    /// `{a="1", b="2"}` with Go-style escaping, as Prometheus prints label sets.
+    public var description: String {
+        "{" + pairs.map { "\($0.name)=\"\(escapeLabelValue($0.value))\"" }.joined(separator: ", ") + "}"
+    }
+}
+
+extension Labels: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements.map { Label($0.0, $0.1) })
+    }
+}
+
+/// Escapes a label value for the text exposition format and for printing: backslash, double quote
+/// and line feed, exactly the three escapes the format defines.
+public func escapeLabelValue(_ value: String) -> String {
+    guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {
+        return value
+    }
+    var out = ""
+    out.reserveCapacity(value.utf8.count + 8)
+    for ch in value.unicodeScalars {
+        switch ch {
+        case "\\": out += "\\\\"
+        case "\"": out += "\\\""
+        case "\n": out += "\\n"
+        default: out.unicodeScalars.append(ch)
+        }
+    }
+    return out
+}

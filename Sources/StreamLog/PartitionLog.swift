@@ -1,0 +1,682 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ScopeCore
+
+/// What an append did.
+public struct AppendResult: Sendable, Equatable {
+    public var baseOffset: Int64
+    public var lastOffset: Int64
+    /// True when the batch was a retry of one already in the log: nothing was written and the
+    /// offsets are the original ones.
+    public var duplicate: Bool
+}
+
+/// One batch inside a fetch buffer.
+struct FetchedFrame: Sendable {
+    var start: Int
+    var header: BatchFormat.Header
+}
+
+/// Records read from one partition: a buffer of whole, CRC-checked batches.
+public struct FetchResult: Sendable {
+    public let topicPartition: TopicPartition
+    /// Records below this offset (the start of the first batch) are not part of the result.
+    public let fromOffset: Int64
+    public let highWatermark: Int64
+    public let logStartOffset: Int64
+    let buffer: [UInt8]
+    let frames: [FetchedFrame]
+
+    /// Where the next fetch continues.
+    public var nextOffset: Int64 { frames.last?.header.nextOffset ?? fromOffset }
+    public var isEmpty: Bool { frames.isEmpty }
+    public var bytes: Int { frames.reduce(0) { $0 + $1.header.frameSize } }
+
+    /// Visits each record at or after `fromOffset` without copying it.
+    public func forEachRecord(_ body: (BatchFormat.RecordView) throws -> Void) throws {
+        try buffer.withUnsafeBytes { raw in
+            for frame in frames {
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[frame.start..<(frame.start + frame.header.frameSize)])
+                try BatchFormat.forEachRecord(in: bytes, header: frame.header) { view in
+                    if view.offset >= fromOffset { try body(view) }
+                }
+            }
+        }
+    }
+
+    public func records() throws -> [Record] {
+        var out: [Record] = []
+        try forEachRecord { out.append(try $0.materialize()) }
+        return out
+    }
+}
+
+/// Size and offsets of a partition, for listings and metrics.
+public struct PartitionStatus: Sendable, Equatable {
+    public var topicPartition: TopicPartition
+    public var logStartOffset: Int64
+    public var logEndOffset: Int64
+    public var highWatermark: Int64
+    public var segments: Int
+    public var bytes: Int
+    public var corruption: String?
+}
+
+/// One partition: an ordered list of segments, the last one active (appended to).
+///
+/// Invariants (all mutable state is guarded by `lock`):
+/// - segments are sorted by base offset, each one's `nextOffset` is the next one's base offset,
+///   and the last one's `nextOffset` is `logEndOffset`;
+/// - `logStartOffset ≤ highWatermark ≤ logEndOffset`; records at or above the high watermark
+///   are not yet acknowledged (an `acks=all` write waiting for its fsync) and are never served;
+/// - after a corruption is found nothing at or past it is served and no append is accepted.
+final class PartitionLog: @unchecked Sendable {
+    let topicPartition: TopicPartition
+    let directory: String
+    let readOnly: Bool
+    private let lock = NSLock()
+    private var config: TopicConfig
+    private var segments: [Segment] = []
+    private var logEndOffset: Int64 = 0
+    private var highWatermark: Int64 = 0
+    /// `acks=all` batches waiting for their fsync, oldest first.
+    private var pendingDurable: [(start: Int64, ticket: UInt64)] = []
+    private var producers = ProducerStateTable()
+    private var corruption: (file: String, position: Int, reason: String)?
+    private let durability: DurabilityCoordinator
+    private let clock: any Clock
+    private(set) var bytesAppended: UInt64 = 0
+    private var appendDurations = Histogram(upperBounds: Histogram.latencySeconds)
+
+    private init(
+        topicPartition: TopicPartition, directory: String, config: TopicConfig, readOnly: Bool,
+        durability: DurabilityCoordinator, clock: any Clock
+    ) {
+        self.topicPartition = topicPartition
+        self.directory = directory
+        self.config = config
+        self.readOnly = readOnly
+        self.durability = durability
+        self.clock = clock
+    }
+
+    private var logStartOffset: Int64 { segments.first?.baseOffset ?? 0 }
+
+    // MARK: Opening and recovery
+
+    /// Opens (and for a writer, creates and recovers) the partition in `directory`.
+    /// `clean` says the previous writer closed the log cleanly, so the active segment needs no scan.
+    static func open(
+        _ tp: TopicPartition, directory: String, config: TopicConfig, clean: Bool, readOnly: Bool,
+        durability: DurabilityCoordinator, clock: any Clock, notes: inout [RecoveryNote]
+    ) throws(LogError) -> PartitionLog {
+        let log = PartitionLog(
+            topicPartition: tp, directory: directory, config: config, readOnly: readOnly, durability: durability, clock: clock)
+        if !readOnly { try FileSystem.createDirectory(directory) }
+        let names = try FileSystem.list(directory)
+        let bases = names.compactMap { Segment.baseOffset(ofFile: $0, suffix: ".log") }.sorted()
+        if !readOnly { try log.removeStrayFiles(names, bases: bases) }
+        if bases.isEmpty {
+            guard !readOnly else { return log }
+            log.segments = [try log.createSegment(base: 0)]
+            try FileSystem.syncDirectory(directory)
+            return log
+        }
+        for (i, base) in bases.enumerated() {
+            let isActive = i == bases.count - 1
+            let segment = try log.openSegment(base: base)
+            log.segments.append(segment)
+            if let previous = log.segments.dropLast().last, previous.nextOffset != base, log.corruption == nil {
+                let reason = "segment starts at offset \(base) but the previous one ends at \(previous.nextOffset)"
+                log.corruption = (segment.logPath, 0, reason)
+                notes.append(.corruption(file: segment.logPath, position: 0, reason: reason))
+            }
+            if log.corruption != nil { continue }
+            if readOnly {
+                try log.loadReadOnly(segment, isActive: isActive)
+            } else if isActive && !clean {
+                try log.recoverActive(segment, notes: &notes)
+            } else {
+                try log.loadTrusted(segment, notes: &notes)
+            }
+        }
+        log.logEndOffset = log.corruption == nil ? log.segments.last!.nextOffset : log.visibleEnd()
+        log.highWatermark = log.logEndOffset
+        try log.rebuildProducerState()
+        return log
+    }
+
+    /// End offset of the data before the first corruption.
+    private func visibleEnd() -> Int64 {
+        guard let corruption, let bad = segments.firstIndex(where: { $0.logPath == corruption.file }) else {
+            return segments.last?.nextOffset ?? 0
+        }
+        return segments[bad].nextOffset
+    }
+
+    private func removeStrayFiles(_ names: [String], bases: [Int64]) throws(LogError) {
+        let known = Set(bases)
+        for name in names {
+            let path = FileSystem.join(directory, name)
+            if name.hasSuffix(".tmp") {
+                try FileSystem.remove(path)
+            } else if let base = Segment.baseOffset(ofFile: name, suffix: ".index"), !known.contains(base) {
+                try FileSystem.remove(path)
+            }
+        }
+    }
+
+    private func openSegment(base: Int64) throws(LogError) -> Segment {
+        let path = FileSystem.join(directory, Segment.name(base: base, suffix: ".log"))
+        let file = try FileHandleRef(path: path, flags: readOnly ? O_RDONLY : O_RDWR)
+        let segment = Segment(
+            baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0)
+        return segment
+    }
+
+    private func createSegment(base: Int64) throws(LogError) -> Segment {
+        let path = FileSystem.join(directory, Segment.name(base: base, suffix: ".log"))
+        let file = try FileHandleRef(path: path, flags: O_RDWR | O_CREAT | O_EXCL)
+        return Segment(baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0)
+    }
+
+    /// A segment the previous writer fsynced (sealed, or active after a clean close): trust the
+    /// index file if it is plausible and walk batch headers from its last entry to find the end.
+    /// Anything that does not add up falls back to a full, CRC-checked rebuild.
+    private func loadTrusted(_ segment: Segment, notes: inout [RecoveryNote]) throws(LogError) {
+        let fileSize = try segment.file.size()
+        if let bytes = try? FileSystem.readFile(segment.indexPath), let index = OffsetIndex.parse(bytes, segmentSize: fileSize) {
+            segment.index = index
+            segment.bytesSinceIndexEntry = 0
+            let start = index.lastPosition
+            var expected: Int64? = nil
+            let end = try FrameScanner.walkHeaders(segment.file, from: start, to: fileSize) { position, header in
+                if let e = expected, header.baseOffset != e { return "offset \(header.baseOffset) does not follow \(e)" }
+                if position == start, let last = index.entries.last, header.baseOffset != segment.baseOffset + Int64(last.relativeOffset) {
+                    return "index entry does not match its batch"
+                }
+                if position == 0, header.baseOffset != segment.baseOffset { return "first batch is not at the segment's base offset" }
+                expected = header.nextOffset
+                segment.noteBatch(header, at: position, indexInterval: config.indexIntervalBytes)
+                return nil
+            }
+            if end == .complete && segment.size == fileSize {
+                if start > 0 { try readFirstTimestamp(segment) }
+                return
+            }
+        }
+        // The index was missing or stale: rebuild it from a verified scan.
+        segment.index = OffsetIndex()
+        segment.bytesSinceIndexEntry = 0
+        segment.size = 0
+        segment.nextOffset = segment.baseOffset
+        let end = try verifiedScan(segment, to: fileSize)
+        if !readOnly { notes.append(.rebuiltIndex(file: segment.indexPath)) }
+        switch end {
+        case .complete:
+            if !readOnly { try segment.writeIndexFile() }
+        case .incomplete(let position):
+            markCorrupt(segment, position: position, reason: "batch runs past the end of a sealed segment", notes: &notes)
+        case .invalid(let position, let reason):
+            markCorrupt(segment, position: position, reason: reason, notes: &notes)
+        }
+    }
+
+    /// The first batch's timestamp decides when a segment rolls by age; a walk from the last index
+    /// entry does not see it.
+    private func readFirstTimestamp(_ segment: Segment) throws(LogError) {
+        let bytes = try segment.file.read(at: 0, count: BatchFormat.headerSize)
+        guard bytes.count == BatchFormat.headerSize else { return }
+        segment.firstTimestampMs = bytes.withUnsafeBytes { BatchFormat.parseHeader($0) }.baseTimestamp
+    }
+
+    /// The active segment after an unclean shutdown: verify every batch; cut a torn tail, report
+    /// (never cut) damage that has intact data after it.
+    private func recoverActive(_ segment: Segment, notes: inout [RecoveryNote]) throws(LogError) {
+        let fileSize = try segment.file.size()
+        let end = try verifiedScan(segment, to: fileSize)
+        let badPosition: Int
+        let reason: String
+        switch end {
+        case .complete:
+            return
+        case .incomplete(let position):
+            badPosition = position
+            reason = "incomplete batch"
+        case .invalid(let position, let why):
+            badPosition = position
+            reason = why
+        }
+        if try FrameScanner.intactFrameExists(segment.file, after: badPosition, end: fileSize, expectedOffset: segment.nextOffset) {
+            markCorrupt(segment, position: badPosition, reason: reason, notes: &notes)
+        } else {
+            try segment.file.truncate(to: badPosition)
+            try segment.file.syncData()
+            notes.append(.truncatedTornTail(file: segment.logPath, position: badPosition, bytes: fileSize - badPosition))
+        }
+    }
+
+    /// A read-only view: what validates is visible; a damaged frame at the very end of the active
+    /// segment may be a write in progress and simply ends the view.
+    private func loadReadOnly(_ segment: Segment, isActive: Bool) throws(LogError) {
+        let fileSize = try segment.file.size()
+        var notes: [RecoveryNote] = []
+        if !isActive {
+            try loadTrusted(segment, notes: &notes)
+            return
+        }
+        try extendReadOnly(segment, to: fileSize)
+    }
+
+    private func extendReadOnly(_ segment: Segment, to fileSize: Int) throws(LogError) {
+        let end = try verifiedScan(segment, to: fileSize, from: segment.size)
+        guard case .invalid(let position, let reason) = end else { return }
+        // Damage followed by an intact batch cannot be a write in progress: it is corruption.
+        // Without one it may be the writer's current batch, not yet wholly visible.
+        if try FrameScanner.intactFrameExists(segment.file, after: position, end: fileSize, expectedOffset: segment.nextOffset) {
+            var ignored: [RecoveryNote] = []
+            markCorrupt(segment, position: position, reason: reason, notes: &ignored)
+        }
+    }
+
+    /// CRC-checked scan from `start` (a batch boundary), noting every batch in the segment.
+    private func verifiedScan(_ segment: Segment, to fileSize: Int, from start: Int = 0) throws(LogError) -> ScanEnd {
+        var expected = segment.nextOffset
+        return try FrameScanner.scanVerified(segment.file, from: start, to: fileSize) { position, header, _ in
+            if header.baseOffset != expected {
+                return "batch offset \(header.baseOffset) does not follow \(expected)"
+            }
+            expected = header.nextOffset
+            segment.noteBatch(header, at: position, indexInterval: config.indexIntervalBytes)
+            return nil
+        }
+    }
+
+    private func markCorrupt(_ segment: Segment, position: Int, reason: String, notes: inout [RecoveryNote]) {
+        guard corruption == nil else { return }
+        corruption = (segment.logPath, position, reason)
+        notes.append(.corruption(file: segment.logPath, position: position, reason: reason))
+    }
+
+    // MARK: Producer state
+
+    private func snapshotPath(_ offset: Int64) -> String {
+        FileSystem.join(directory, Segment.name(base: offset, suffix: ".snapshot"))
+    }
+
+    /// Latest intact snapshot at or below the end of the log, then every batch header after it.
+    private func rebuildProducerState() throws(LogError) {
+        let names = (try? FileSystem.list(directory)) ?? []
+        let snapshots = names.compactMap { Segment.baseOffset(ofFile: $0, suffix: ".snapshot") }.sorted(by: >)
+        var from = logStartOffset
+        producers = ProducerStateTable()
+        for offset in snapshots where offset <= logEndOffset && offset >= logStartOffset {
+            if let bytes = try? FileSystem.readFile(snapshotPath(offset)), let table = ProducerStateTable.parse(bytes) {
+                producers = table
+                from = offset
+                break
+            }
+        }
+        guard from < logEndOffset else { return }
+        for segment in segments where segment.nextOffset > from {
+            let start = segment.baseOffset >= from ? 0 : segment.index.floorPosition(relativeOffset: UInt32(from - segment.baseOffset))
+            _ = try FrameScanner.walkHeaders(segment.file, from: start, to: segment.size) { _, header in
+                if header.baseOffset >= from { producers.record(header) }
+                return nil
+            }
+        }
+    }
+
+    private func writeProducerSnapshot() throws(LogError) {
+        try FileSystem.writeFileAtomically(snapshotPath(logEndOffset), producers.serialized())
+        // Two are kept: the newest, and one before it in case the newest is damaged.
+        let names = try FileSystem.list(directory)
+        let snapshots = names.compactMap { Segment.baseOffset(ofFile: $0, suffix: ".snapshot") }.sorted(by: >)
+        for old in snapshots.dropFirst(2) { try FileSystem.remove(snapshotPath(old)) }
+    }
+
+    var largestProducerId: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return producers.largestProducerId
+    }
+
+    // MARK: Appending
+
+    /// An append written to the segment, possibly still waiting for its fsync (`acks=all`).
+    struct PendingAppend {
+        var result: AppendResult
+        var ticket: UInt64?
+        var startedNanos: UInt64
+    }
+
+    /// Appends `records` as one batch and returns once it is acknowledged per `acks`.
+    func append(_ records: [ProducerRecord], producer: ProducerBatchIdentity?, acks: Acks) throws(LogError) -> AppendResult {
+        let pending = try write(records, producer: producer, acks: acks)
+        try acknowledge(pending)
+        return pending.result
+    }
+
+    /// First half of an append: writes the batch and returns without waiting for durability, so a
+    /// caller writing to several partitions waits for one shared fsync instead of one each.
+    func write(_ records: [ProducerRecord], producer: ProducerBatchIdentity?, acks: Acks) throws(LogError) -> PendingAppend {
+        guard !records.isEmpty else { throw .invalidArgument("a batch needs at least one record") }
+        let started = monotonicNanos()
+        lock.lock()
+        defer { lock.unlock() }
+        let (result, ticket) = try appendLocked(records, producer: producer, acks: acks)
+        return PendingAppend(result: result, ticket: ticket, startedNanos: started)
+    }
+
+    /// Second half: waits until the write is acknowledged and makes it visible to consumers.
+    func acknowledge(_ pending: PendingAppend) throws(LogError) {
+        if let ticket = pending.ticket {
+            try durability.waitDurable(ticket)
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        advanceHighWatermark()
+        if !pending.result.duplicate {
+            appendDurations.observe(Double(monotonicNanos() - pending.startedNanos) / 1e9)
+        }
+    }
+
+    private func appendLocked(
+        _ records: [ProducerRecord], producer: ProducerBatchIdentity?, acks: Acks
+    ) throws(LogError) -> (AppendResult, UInt64?) {
+        guard !readOnly else { throw .readOnly }
+        if let corruption { throw .corruptBatch(file: corruption.file, position: corruption.position, reason: corruption.reason) }
+        if let producer, case .duplicate(let original) = try producers.check(producer, count: records.count, partition: topicPartition) {
+            return (AppendResult(baseOffset: original.baseOffset, lastOffset: original.lastOffset, duplicate: true), nil)
+        }
+        let now = clock.nowMs()
+        let batch = BatchFormat.encode(records, baseOffset: logEndOffset, defaultTimestampMs: now, producer: producer)
+        guard batch.count - 4 <= BatchFormat.maxFrameLength else {
+            throw .recordTooLarge(bytes: batch.count, limit: BatchFormat.maxFrameLength + 4)
+        }
+        try rollIfNeeded(incomingBytes: batch.count, incomingRecords: records.count, now: now)
+        let active = segments[segments.count - 1]
+        let position = active.size
+        do throws(LogError) {
+            try active.file.write(at: position, batch)
+        } catch {
+            // Never leave half a batch behind a good one: cut back to the last whole batch.
+            try? active.file.truncate(to: position)
+            throw error
+        }
+        let header = batch.withUnsafeBytes { BatchFormat.parseHeader($0) }
+        active.noteBatch(header, at: position, indexInterval: config.indexIntervalBytes)
+        logEndOffset = header.nextOffset
+        producers.record(header)
+        bytesAppended += UInt64(batch.count)
+        var ticket: UInt64? = nil
+        if acks == .all {
+            let t = durability.register(active.file)
+            pendingDurable.append((header.baseOffset, t))
+            ticket = t
+        } else if pendingDurable.isEmpty {
+            highWatermark = logEndOffset
+        }
+        return (AppendResult(baseOffset: header.baseOffset, lastOffset: header.lastOffset, duplicate: false), ticket)
+    }
+
+    /// Moves the high watermark past every `acks=all` batch whose fsync completed.
+    private func advanceHighWatermark() {
+        guard !pendingDurable.isEmpty else {
+            highWatermark = logEndOffset
+            return
+        }
+        let durable = durability.durable
+        let done = pendingDurable.prefix(while: { $0.ticket <= durable }).count
+        pendingDurable.removeFirst(done)
+        highWatermark = pendingDurable.first?.start ?? logEndOffset
+    }
+
+    private func rollIfNeeded(incomingBytes: Int, incomingRecords: Int, now: Int64) throws(LogError) {
+        let active = segments[segments.count - 1]
+        guard active.size > 0 else { return }
+        let tooBig = active.size + incomingBytes > config.segmentBytes
+        let tooOld = now - active.firstTimestampMs >= config.segmentMs
+        // Relative offsets in the index are 32-bit.
+        let tooManyOffsets = logEndOffset + Int64(incomingRecords) - active.baseOffset > Int64(UInt32.max)
+        guard tooBig || tooOld || tooManyOffsets else { return }
+        try roll()
+    }
+
+    /// Seals the active segment (fsync, index file, producer snapshot) and starts a new one.
+    private func roll() throws(LogError) {
+        let active = segments[segments.count - 1]
+        try active.file.syncData()
+        try active.writeIndexFile()
+        try writeProducerSnapshot()
+        segments.append(try createSegment(base: logEndOffset))
+        try FileSystem.syncDirectory(directory)
+        try enforceRetentionLocked()
+    }
+
+    // MARK: Retention
+
+    /// Deletes whole sealed segments past the size or age limit; returns how many went.
+    @discardableResult
+    func enforceRetention() throws(LogError) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return try enforceRetentionLocked()
+    }
+
+    @discardableResult
+    private func enforceRetentionLocked() throws(LogError) -> Int {
+        guard !readOnly else { return 0 }
+        let now = clock.nowMs()
+        var total = segments.reduce(0) { $0 + $1.size }
+        var deleted = 0
+        while segments.count > 1 {
+            let oldest = segments[0]
+            let overSize = config.retentionBytes >= 0 && Int64(total - oldest.size) >= config.retentionBytes
+            let overAge = config.retentionMs >= 0 && oldest.maxTimestampMs < now - config.retentionMs
+            guard overSize || overAge else { break }
+            try FileSystem.remove(oldest.indexPath)
+            try FileSystem.remove(oldest.logPath)
+            total -= oldest.size
+            segments.removeFirst()
+            deleted += 1
+        }
+        return deleted
+    }
+
+    /// Deletes every segment entirely below `offset` (used to compact internal topics after a
+    /// snapshot was written past it).
+    func deleteSegments(below offset: Int64) throws(LogError) {
+        lock.lock()
+        defer { lock.unlock() }
+        while segments.count > 1 && segments[1].baseOffset <= offset {
+            try FileSystem.remove(segments[0].indexPath)
+            try FileSystem.remove(segments[0].logPath)
+            segments.removeFirst()
+        }
+    }
+
+    /// Starts a new segment now (no-op when the active one is empty).
+    func forceRoll() throws(LogError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !readOnly, let active = segments.last, active.size > 0 else { return }
+        try roll()
+    }
+
+    // MARK: Reading
+
+    /// Reads whole batches starting with the one holding `offset`, up to about `maxBytes`
+    /// (at least one batch), never past the high watermark or a corruption.
+    func fetch(from offset: Int64, maxBytes: Int) throws(LogError) -> FetchResult {
+        struct Plan {
+            var segment: Segment
+            var start: Int
+            var end: Int
+        }
+        lock.lock()
+        if readOnly {
+            do throws(LogError) { try refreshLocked() } catch {
+                lock.unlock()
+                throw error
+            }
+        } else {
+            advanceHighWatermark()
+        }
+        let hw = highWatermark
+        let start = logStartOffset
+        let corruptionNow = corruption
+        guard offset >= start && offset <= hw else {
+            lock.unlock()
+            throw .offsetOutOfRange(topic: topicPartition.topic, partition: topicPartition.partition, offset: offset, start: start, end: hw)
+        }
+        var plans: [Plan] = []
+        if offset < hw, var i = segments.lastIndex(where: { $0.baseOffset <= offset }) {
+            while i < segments.count {
+                let segment = segments[i]
+                let from = plans.isEmpty ? segment.index.floorPosition(relativeOffset: UInt32(offset - segment.baseOffset)) : 0
+                var end = segment.size
+                if let corruptionNow, corruptionNow.file == segment.logPath { end = min(end, corruptionNow.position) }
+                plans.append(Plan(segment: segment, start: from, end: end))
+                if segment.nextOffset >= hw || end < segment.size { break }
+                i += 1
+            }
+        }
+        lock.unlock()
+
+        for plan in plans {
+            let (buffer, frames, reachedHighWatermark) = try readFrames(
+                plan.segment, from: plan.start, end: plan.end, offset: offset, hw: hw, maxBytes: maxBytes)
+            if !frames.isEmpty {
+                return FetchResult(
+                    topicPartition: topicPartition, fromOffset: offset, highWatermark: hw, logStartOffset: start, buffer: buffer,
+                    frames: frames)
+            }
+            if reachedHighWatermark { break }
+        }
+        // Caught up with the readable data: if a corruption is what ends it, say so.
+        if let corruptionNow, offset >= visibleEndLocked() {
+            throw .corruptBatch(file: corruptionNow.file, position: corruptionNow.position, reason: corruptionNow.reason)
+        }
+        return FetchResult(topicPartition: topicPartition, fromOffset: offset, highWatermark: hw, logStartOffset: start, buffer: [], frames: [])
+    }
+
+    private func visibleEndLocked() -> Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return visibleEnd()
+    }
+
+    /// Reads from `start` and collects the whole batches holding offsets in `offset..<hw`,
+    /// reading on until it finds one (at least one batch, about `maxBytes` in all).
+    /// The flag says the high watermark ended the read.
+    private func readFrames(
+        _ segment: Segment, from start: Int, end: Int, offset: Int64, hw: Int64, maxBytes: Int
+    ) throws(LogError) -> ([UInt8], [FetchedFrame], Bool) {
+        var position = start
+        var minimum = 64 << 10
+        while position < end {
+            let buffer = try readChunk(segment.file, at: position, count: min(max(maxBytes, minimum), end - position))
+            let coversEnd = position + buffer.count >= end
+            var frames: [FetchedFrame] = []
+            var local = 0
+            scan: while local < buffer.count {
+                switch buffer.withUnsafeBytes({ BatchFormat.check(UnsafeRawBufferPointer(rebasing: $0[local...])) }) {
+                case .valid(let header):
+                    if header.baseOffset >= hw { return (buffer, frames, true) }
+                    if header.nextOffset > offset { frames.append(FetchedFrame(start: local, header: header)) }
+                    local += header.frameSize
+                case .incomplete(let frameSize):
+                    guard !coversEnd else {
+                        throw corrupt(segment, at: position + local, "batch runs past the end of the segment")
+                    }
+                    if local == 0 { minimum = max(minimum, (frameSize ?? 0) + 1, buffer.count * 2) }
+                    break scan
+                case .invalid(let reason):
+                    if !frames.isEmpty { return (buffer, frames, false) }
+                    throw corrupt(segment, at: position + local, reason)
+                }
+            }
+            if !frames.isEmpty { return (buffer, frames, false) }
+            position += local
+        }
+        return ([], [], false)
+    }
+
+    private func corrupt(_ segment: Segment, at position: Int, _ reason: String) -> LogError {
+        lock.lock()
+        if corruption == nil { corruption = (segment.logPath, position, reason) }
+        lock.unlock()
+        return .corruptBatch(file: segment.logPath, position: position, reason: reason)
+    }
+
+    private func readChunk(_ file: FileHandleRef, at position: Int, count: Int) throws(LogError) -> [UInt8] {
+        var got = 0
+        var failure: LogError?
+        let buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+            do throws(LogError) {
+                got = try file.read(at: position, count: count, into: UnsafeMutableRawPointer(raw.baseAddress!))
+            } catch {
+                failure = error
+            }
+            initialized = got
+        }
+        if let failure { throw failure }
+        return buffer
+    }
+
+    /// Read-only views pick up what the writer appended since the last look.
+    private func refreshLocked() throws(LogError) {
+        guard corruption == nil else { return }
+        if let last = segments.last {
+            let fileSize = try last.file.size()
+            if fileSize > last.size { try extendReadOnly(last, to: fileSize) }
+            guard corruption == nil, last.size == fileSize else { return }
+        }
+        let known = segments.last?.baseOffset ?? -1
+        let names = try FileSystem.list(directory)
+        for base in names.compactMap({ Segment.baseOffset(ofFile: $0, suffix: ".log") }).sorted() where base > known {
+            guard let last = segments.last, last.nextOffset == base || segments.isEmpty else { break }
+            let segment = try openSegment(base: base)
+            segments.append(segment)
+            try extendReadOnly(segment, to: try segment.file.size())
+        }
+        if segments.isEmpty, let base = names.compactMap({ Segment.baseOffset(ofFile: $0, suffix: ".log") }).min() {
+            let segment = try openSegment(base: base)
+            segments.append(segment)
+            try extendReadOnly(segment, to: try segment.file.size())
+        }
+        logEndOffset = segments.last?.nextOffset ?? 0
+        highWatermark = logEndOffset
+    }
+
+    // MARK: Status and shutdown
+
+    func status() -> PartitionStatus {
+        lock.lock()
+        defer { lock.unlock() }
+        if readOnly { try? refreshLocked() } else { advanceHighWatermark() }
+        return PartitionStatus(
+            topicPartition: topicPartition, logStartOffset: logStartOffset, logEndOffset: logEndOffset, highWatermark: highWatermark,
+            segments: segments.count, bytes: segments.reduce(0) { $0 + $1.size },
+            corruption: corruption.map { "\($0.file):\($0.position): \($0.reason)" })
+    }
+
+    var durationHistogram: Histogram {
+        lock.lock()
+        defer { lock.unlock() }
+        return appendDurations
+    }
+
+    /// Makes everything written durable and leaves files from which the next open needs no scan.
+    func close() throws(LogError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !readOnly, let active = segments.last else { return }
+        try active.file.syncData()
+        try active.writeIndexFile()
+        if corruption == nil { try writeProducerSnapshot() }
+    }
+}

@@ -1,0 +1,699 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ScopeCore
+
+/// A group's membership as a member sees it after joining or a rebalance.
+public struct GroupMembership: Sendable, Equatable {
+    public var group: String
+    public var memberId: String
+    public var generation: Int32
+    public var partitions: [TopicPartition]
+}
+
+/// A group as listed by `log groups`: live members (in this process) and durable commits.
+public struct GroupStatus: Sendable, Equatable {
+    public struct PartitionLag: Sendable, Equatable {
+        public var topicPartition: TopicPartition
+        /// nil when the group never committed this partition (of a topic it commits to).
+        public var committed: Int64?
+        public var endOffset: Int64
+        /// High watermark minus committed, clamped at 0; nil without a commit.
+        public var lag: Int64?
+    }
+
+    public var group: String
+    public var generation: Int32
+    public var members: [String]
+    public var partitions: [PartitionLag]
+}
+
+/// The embedded durable log: topics of partitions of segments, consumer groups with durable
+/// committed offsets, and a timeline of rebalance events — Kafka's consumer-facing semantics in
+/// one process. One process writes a log directory at a time; any number may read it.
+///
+/// Thread safety: `lock` guards the catalog, the partition map, groups, commits and counters;
+/// each partition has its own lock, always taken after (never before) `lock`.
+public final class StreamLog: @unchecked Sendable {
+    public static let offsetsTopic = "__consumer_offsets"
+    public static let eventsTopic = "__strm_events"
+    public static let dlqSuffix = ".dlq"
+    static let cleanShutdownMarker = ".clean-shutdown"
+    /// Producer ids are reserved durably in blocks, so no id is handed out twice, even across a crash.
+    static let producerIdBlock: Int64 = 1000
+
+    public let directory: String
+    public let isReadOnly: Bool
+    public let clock: any Clock
+    /// What recovery found when the log was opened (torn tails cut, corruption, rebuilt indexes).
+    public let recoveryNotes: [RecoveryNote]
+
+    private let lock = NSLock()
+    private var catalog: LogCatalog
+    private var partitions: [TopicPartition: PartitionLog] = [:]
+    private let durability: DurabilityCoordinator
+    private let directoryLock: DirectoryLock?
+    private var groups: [String: ConsumerGroupState] = [:]
+    private var committed: [String: [TopicPartition: Int64]] = [:]
+    private var nextProducerId: Int64 = 0
+    private var reservedProducerIds: Int64 = 0
+    private var counters = LogCounters()
+    private var closed = false
+
+    private init(
+        directory: String, readOnly: Bool, clock: any Clock, catalog: LogCatalog, partitions: [TopicPartition: PartitionLog],
+        durability: DurabilityCoordinator, directoryLock: DirectoryLock?, notes: [RecoveryNote]
+    ) {
+        self.directory = directory
+        self.isReadOnly = readOnly
+        self.clock = clock
+        self.catalog = catalog
+        self.partitions = partitions
+        self.durability = durability
+        self.directoryLock = directoryLock
+        self.recoveryNotes = notes
+    }
+
+    // MARK: Opening and closing
+
+    /// Opens the log in `directory`. A writer takes the directory's lock, creates the log when the
+    /// directory is missing or empty (with `create`), and recovers from an unclean shutdown.
+    /// A reader (`readOnly`) changes nothing on disk and may run beside a writer.
+    public static func open(directory: String, readOnly: Bool = false, create: Bool = false, clock: any Clock = SystemClock()) throws(LogError) -> StreamLog {
+        let catalogPath = LogCatalog.path(in: directory)
+        if !FileSystem.exists(directory) {
+            guard create && !readOnly else { throw .noSuchDirectory(path: directory) }
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .io(path: directory, operation: "create directory", errno: errno == 0 ? EACCES : errno)
+            }
+        }
+        guard FileSystem.isDirectory(directory) else { throw .invalidArgument("\(directory) is not a directory") }
+        guard access(directory, readOnly ? R_OK : R_OK | W_OK) == 0 else {
+            throw .io(path: directory, operation: readOnly ? "read" : "write to", errno: errno)
+        }
+        if !FileSystem.exists(catalogPath) {
+            // Only an empty directory becomes a new log: never scatter files into something else.
+            let entries = try FileSystem.list(directory).filter { $0 != DirectoryLock.fileName }
+            guard create && !readOnly && entries.isEmpty else { throw .notALogDirectory(path: directory) }
+        }
+        let directoryLock = readOnly ? nil : try DirectoryLock(directory: directory)
+        var catalog = FileSystem.exists(catalogPath) ? try LogCatalog.load(from: directory) : LogCatalog()
+        if !readOnly && !FileSystem.exists(catalogPath) { try catalog.save(to: directory) }
+
+        let markerPath = FileSystem.join(directory, cleanShutdownMarker)
+        let clean = FileSystem.exists(markerPath)
+        if !readOnly {
+            if clean {
+                // From here on the log is "open"; a crash before the next clean close means recovery.
+                try FileSystem.remove(markerPath)
+                try FileSystem.syncDirectory(directory)
+            }
+            var changed = false
+            for (name, config) in [
+                (offsetsTopic, TopicConfig(partitions: 1, segmentBytes: 8 << 20, retentionMs: -1)),
+                (eventsTopic, TopicConfig(partitions: 1, segmentBytes: 8 << 20, retentionMs: 7 * 86_400_000)),
+            ] where catalog.topics[name] == nil {
+                catalog.topics[name] = config
+                changed = true
+            }
+            if changed { try catalog.save(to: directory) }
+        }
+
+        let durability = DurabilityCoordinator()
+        var notes: [RecoveryNote] = []
+        var partitions: [TopicPartition: PartitionLog] = [:]
+        for (topic, config) in catalog.topics.sorted(by: { $0.key < $1.key }) {
+            for p in 0..<config.partitions {
+                let tp = TopicPartition(topic, p)
+                partitions[tp] = try PartitionLog.open(
+                    tp, directory: FileSystem.join(directory, tp.description), config: config, clean: clean, readOnly: readOnly,
+                    durability: durability, clock: clock, notes: &notes)
+            }
+        }
+        let log = StreamLog(
+            directory: directory, readOnly: readOnly, clock: clock, catalog: catalog, partitions: partitions, durability: durability,
+            directoryLock: directoryLock, notes: notes)
+        try log.replayInternalTopics()
+        if !readOnly { try log.compactOffsetsIfLarge() }
+        return log
+    }
+
+    /// Flushes everything, leaves a clean-shutdown marker (so the next open needs no scan) and
+    /// releases the writer lock. Further calls fail with `closed`.
+    public func close() throws(LogError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
+        guard !isReadOnly else { return }
+        for (_, partition) in partitions.sorted(by: { $0.key < $1.key }) {
+            try partition.close()
+        }
+        let marker = try FileHandleRef(path: FileSystem.join(directory, Self.cleanShutdownMarker), flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try marker.syncData()
+        try FileSystem.syncDirectory(directory)
+        directoryLock?.release()
+    }
+
+    deinit {
+        if !closed && !isReadOnly { try? close() }
+    }
+
+    // MARK: Topics
+
+    /// Creates `name` with `config`; creating an existing topic with the same partition count is a no-op.
+    @discardableResult
+    public func createTopic(_ name: String, config: TopicConfig) throws(LogError) -> Bool {
+        try validateTopicName(name)
+        try config.validate()
+        lock.lock()
+        defer { lock.unlock() }
+        return try createTopicLocked(name, config: config)
+    }
+
+    private func createTopicLocked(_ name: String, config: TopicConfig) throws(LogError) -> Bool {
+        try checkWritable()
+        if let existing = catalog.topics[name] {
+            guard existing.partitions == config.partitions else {
+                throw .partitionCountMismatch(topic: name, existing: existing.partitions, requested: config.partitions)
+            }
+            return false
+        }
+        var notes: [RecoveryNote] = []
+        var created: [TopicPartition: PartitionLog] = [:]
+        for p in 0..<config.partitions {
+            let tp = TopicPartition(name, p)
+            created[tp] = try PartitionLog.open(
+                tp, directory: FileSystem.join(directory, tp.description), config: config, clean: true, readOnly: false,
+                durability: durability, clock: clock, notes: &notes)
+        }
+        try FileSystem.syncDirectory(directory)
+        // The catalog is written last: until it names the topic, its directories are ignored.
+        var updated = catalog
+        updated.topics[name] = config
+        try updated.save(to: directory)
+        catalog = updated
+        partitions.merge(created) { $1 }
+        let counts = partitionCounts()
+        for id in groups.keys.sorted() {
+            if let record = groups[id]!.topicsChanged(partitionCounts: counts, now: clock.nowMs()) { try recordRebalance(record) }
+        }
+        return true
+    }
+
+    /// The topic's settings, nil when it does not exist.
+    public func topicConfig(_ name: String) -> TopicConfig? {
+        lock.lock()
+        defer { lock.unlock() }
+        return catalog.topics[name]
+    }
+
+    /// Topic names, internal ones (`__…`) included only when asked.
+    public func topicNames(includeInternal: Bool = false) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return catalog.topics.keys.filter { includeInternal || !$0.hasPrefix("__") }.sorted()
+    }
+
+    public func partitionStatus(_ tp: TopicPartition) throws(LogError) -> PartitionStatus {
+        try partition(tp).status()
+    }
+
+    func partition(_ tp: TopicPartition) throws(LogError) -> PartitionLog {
+        lock.lock()
+        defer { lock.unlock() }
+        return try partitionLocked(tp)
+    }
+
+    private func partitionLocked(_ tp: TopicPartition) throws(LogError) -> PartitionLog {
+        guard !closed else { throw .closed }
+        if let p = partitions[tp] { return p }
+        guard catalog.topics[tp.topic] != nil else { throw .unknownTopic(tp.topic) }
+        throw .unknownPartition(topic: tp.topic, partition: tp.partition)
+    }
+
+    private func partitionCounts() -> [String: Int] {
+        catalog.topics.filter { !$0.key.hasPrefix("__") }.mapValues(\.partitions)
+    }
+
+    private func checkWritable() throws(LogError) {
+        guard !closed else { throw .closed }
+        guard !isReadOnly else { throw .readOnly }
+    }
+
+    // MARK: Producing
+
+    /// Appends `records` to one partition as one batch; returns when acknowledged per `acks`.
+    /// With `producer`, a batch already in the log (a retry) is not written again: the result
+    /// carries the original offsets and `duplicate`.
+    @discardableResult
+    public func append(
+        _ tp: TopicPartition, _ records: [ProducerRecord], acks: Acks = .leader, producer: ProducerBatchIdentity? = nil
+    ) throws(LogError) -> AppendResult {
+        try checkWritable()
+        let result = try partition(tp).append(records, producer: producer, acks: acks)
+        return result
+    }
+
+    func write(_ tp: TopicPartition, _ records: [ProducerRecord], acks: Acks, producer: ProducerBatchIdentity?) throws(LogError) -> (PartitionLog, PartitionLog.PendingAppend) {
+        try checkWritable()
+        let p = try partition(tp)
+        return (p, try p.write(records, producer: producer, acks: acks))
+    }
+
+    /// A new idempotent producer identity (epoch 0). Ids come from durably reserved blocks.
+    public func initProducerId() throws(LogError) -> (producerId: Int64, epoch: Int16) {
+        lock.lock()
+        defer { lock.unlock() }
+        try checkWritable()
+        if nextProducerId >= reservedProducerIds {
+            let limit = nextProducerId + Self.producerIdBlock
+            try appendInternal(.producerIds(next: limit), acks: .all)
+            reservedProducerIds = limit
+        }
+        defer { nextProducerId += 1 }
+        return (nextProducerId, 0)
+    }
+
+    // MARK: Reading
+
+    /// Whole batches from `offset` on (at least one when any is readable), about `maxBytes` in all,
+    /// only acknowledged records.
+    public func fetch(_ tp: TopicPartition, from offset: Int64, maxBytes: Int = 1 << 20) throws(LogError) -> FetchResult {
+        try partition(tp).fetch(from: offset, maxBytes: maxBytes)
+    }
+
+    /// Counts delivered records for `strm_records_consumed_total`.
+    func noteConsumed(group: String?, topic: String, count: Int) {
+        lock.lock()
+        counters.consumed[CounterKey(group: group ?? "", topic: topic), default: 0] += UInt64(count)
+        lock.unlock()
+    }
+
+    // MARK: Consumer groups
+
+    /// Joins `memberId` to `group`, subscribed to `topics`; returns its generation and partitions.
+    public func joinGroup(
+        _ group: String, memberId: String, topics: [String], sessionTimeoutMs: Int64 = 10_000,
+        strategy: AssignmentStrategy = .range
+    ) throws(LogError) -> GroupMembership {
+        try validateGroupName(group)
+        guard !memberId.isEmpty else { throw .invalidArgument("a member id must not be empty") }
+        lock.lock()
+        defer { lock.unlock() }
+        try checkWritable()
+        for topic in topics where catalog.topics[topic] == nil { throw .unknownTopic(topic) }
+        try expireSessionsLocked(group)
+        var state = groups[group] ?? ConsumerGroupState(group: group, generation: lastGeneration[group] ?? 0, strategy: strategy)
+        if state.isEmpty { state.strategy = strategy }
+        let record = state.join(
+            memberId: memberId, topics: Set(topics), sessionTimeoutMs: sessionTimeoutMs, partitionCounts: partitionCounts(),
+            now: clock.nowMs())
+        groups[group] = state
+        if let record { try recordRebalance(record) }
+        return GroupMembership(group: group, memberId: memberId, generation: state.generation, partitions: state.assignment[memberId] ?? [])
+    }
+
+    /// Keeps `memberId`'s session alive and tells it about a new generation.
+    public func heartbeat(_ group: String, memberId: String, generation: Int32) throws(LogError) -> ConsumerGroupState.HeartbeatResult {
+        lock.lock()
+        defer { lock.unlock() }
+        try checkWritable()
+        try expireSessionsLocked(group)
+        guard var state = groups[group] else { return .unknownMember }
+        let result = state.heartbeat(memberId: memberId, generation: generation, now: clock.nowMs())
+        groups[group] = state
+        return result
+    }
+
+    public func leaveGroup(_ group: String, memberId: String) throws(LogError) {
+        lock.lock()
+        defer { lock.unlock() }
+        try checkWritable()
+        guard var state = groups[group] else { return }
+        let record = state.leave(memberId: memberId, partitionCounts: partitionCounts(), now: clock.nowMs())
+        groups[group] = state
+        if let record { try recordRebalance(record) }
+    }
+
+    /// Checks every group for members whose session ran out (the demo and long runs call this on
+    /// a timer; group operations also check their own group).
+    public func expireSessions() throws(LogError) {
+        lock.lock()
+        defer { lock.unlock() }
+        try checkWritable()
+        for group in groups.keys.sorted() { try expireSessionsLocked(group) }
+    }
+
+    private func expireSessionsLocked(_ group: String) throws(LogError) {
+        guard var state = groups[group] else { return }
+        let record = state.expireSessions(partitionCounts: partitionCounts(), now: clock.nowMs())
+        groups[group] = state
+        if let record { try recordRebalance(record) }
+    }
+
+    /// Generation of each group as last persisted (members do not survive a restart; generations do).
+    private var lastGeneration: [String: Int32] = [:]
+
+    private func recordRebalance(_ record: RebalanceRecord) throws(LogError) {
+        lastGeneration[record.group] = record.generation
+        counters.rebalances[record.group, default: 0] += 1
+        try appendInternal(.groupGeneration(group: record.group, generation: record.generation), acks: .leader)
+        let event = Event(
+            kind: .rebalance, timeMs: record.timeMs, labels: ["consumergroup": record.group],
+            title: "rebalance \(record.group) gen \(record.previousGeneration)→\(record.generation): \(record.reason)",
+            fields: [
+                "generation": String(record.generation), "previous_generation": String(record.previousGeneration),
+                "reason": record.reason, "members_before": record.membersBefore.joined(separator: ","),
+                "members_after": record.membersAfter.joined(separator: ","),
+            ])
+        let value = (try? JSONEncoder.sorted.encode(event)).map { Array($0) } ?? []
+        _ = try partitionLocked(TopicPartition(Self.eventsTopic, 0)).append(
+            [ProducerRecord(key: Array(record.group.utf8), value: value)], producer: nil, acks: .leader)
+    }
+
+    /// Commits `offsets` (the next offset to read, per partition) for `group`. A member commits
+    /// with the generation it got its partitions in; a commit from an older generation or from a
+    /// member that is gone is rejected (fencing). Without a member the group must be empty
+    /// (a standalone consumer). Durable (fsynced) and atomic (one batch) before it returns.
+    public func commitOffsets(
+        _ group: String, memberId: String?, generation: Int32?, offsets: [TopicPartition: Int64]
+    ) throws(LogError) {
+        try validateGroupName(group)
+        lock.lock()
+        let pending: (PartitionLog, PartitionLog.PendingAppend)?
+        do throws(LogError) {
+            pending = try commitLocked(group, memberId: memberId, generation: generation, offsets: offsets)
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        lock.unlock()
+        if let (partition, write) = pending { try partition.acknowledge(write) }
+    }
+
+    private func commitLocked(
+        _ group: String, memberId: String?, generation: Int32?, offsets: [TopicPartition: Int64]
+    ) throws(LogError) -> (PartitionLog, PartitionLog.PendingAppend)? {
+        try checkWritable()
+        try expireSessionsLocked(group)
+        let state = groups[group] ?? ConsumerGroupState(group: group, generation: lastGeneration[group] ?? 0)
+        if let memberId {
+            switch state.checkCommit(memberId: memberId, generation: generation ?? -1) {
+            case .accepted: break
+            case .unknownMember: throw .unknownMember(group: group, memberId: memberId)
+            case .staleGeneration(let current):
+                throw .illegalGeneration(group: group, memberId: memberId, generation: generation ?? -1, current: current)
+            }
+        } else if !state.isEmpty {
+            throw .invalidArgument("group \"\(group)\" has active members; only they may commit its offsets")
+        }
+        for (tp, offset) in offsets {
+            let status = try partitionLocked(tp).status()
+            guard offset >= 0 && offset <= status.logEndOffset else {
+                throw .offsetOutOfRange(topic: tp.topic, partition: tp.partition, offset: offset, start: 0, end: status.logEndOffset)
+            }
+        }
+        guard !offsets.isEmpty else { return nil }
+        let now = clock.nowMs()
+        let records = offsets.sorted(by: { $0.key < $1.key }).map { tp, offset in
+            InternalRecord.offsetCommit(group: group, topic: tp.topic, partition: tp.partition, offset: offset, timeMs: now).encoded()
+        }
+        let offsetsPartition = try partitionLocked(TopicPartition(Self.offsetsTopic, 0))
+        let write = try offsetsPartition.write(records, producer: nil, acks: .all)
+        for (tp, offset) in offsets { committed[group, default: [:]][tp] = offset }
+        return (offsetsPartition, write)
+    }
+
+    /// Durable committed offsets of `group` (the next offset each partition will be read from).
+    public func committedOffsets(_ group: String) -> [TopicPartition: Int64] {
+        lock.lock()
+        defer { lock.unlock() }
+        return committed[group] ?? [:]
+    }
+
+    public func groupNames() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Set(committed.keys).union(groups.keys).union(lastGeneration.keys).sorted()
+    }
+
+    public func groupStatus(_ group: String) -> GroupStatus {
+        lock.lock()
+        let commits = committed[group] ?? [:]
+        let members = groups[group]?.memberIds ?? []
+        let generation = groups[group]?.generation ?? lastGeneration[group] ?? 0
+        let parts = partitions
+        lock.unlock()
+        // Every partition of every topic the group commits to, so an unread partition shows up too.
+        let topics = Set(commits.keys.map(\.topic))
+        let lags = parts.keys.filter { topics.contains($0.topic) }.sorted().map { tp -> GroupStatus.PartitionLag in
+            let end = parts[tp]!.status().highWatermark
+            let offset = commits[tp]
+            return GroupStatus.PartitionLag(topicPartition: tp, committed: offset, endOffset: end, lag: offset.map { max(0, end - $0) })
+        }
+        return GroupStatus(group: group, generation: generation, members: members, partitions: lags)
+    }
+
+    /// A snapshot of a group's coordinator state (for tests and the scope).
+    public func groupState(_ group: String) -> ConsumerGroupState? {
+        lock.lock()
+        defer { lock.unlock() }
+        return groups[group]
+    }
+
+    private func validateGroupName(_ group: String) throws(LogError) {
+        guard !group.isEmpty, group.utf8.count <= 255, !group.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw .invalidArgument("invalid group id \"\(group)\": 1–255 characters, no control characters")
+        }
+    }
+
+    // MARK: Dead-letter queue
+
+    /// Writes `record` (read from `source`) to `<topic>.dlq`, same partition number, with headers
+    /// naming where it came from, why it failed and on which attempt. Durable before it returns.
+    @discardableResult
+    public func deadLetter(
+        _ record: Record, from source: TopicPartition, group: String?, error: String, attempt: Int
+    ) throws(LogError) -> AppendResult {
+        let dlqTopic = source.topic + Self.dlqSuffix
+        lock.lock()
+        do throws(LogError) {
+            if catalog.topics[dlqTopic] == nil, let sourceConfig = catalog.topics[source.topic] {
+                var config = TopicConfig(partitions: sourceConfig.partitions)
+                config.retentionMs = sourceConfig.retentionMs
+                _ = try createTopicLocked(dlqTopic, config: config)
+            }
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        lock.unlock()
+        var headers = record.headers
+        headers.append(RecordHeader("strm.dlq.original.topic", source.topic))
+        headers.append(RecordHeader("strm.dlq.original.partition", String(source.partition)))
+        headers.append(RecordHeader("strm.dlq.original.offset", String(record.offset)))
+        headers.append(RecordHeader("strm.dlq.original.timestamp", String(record.timestampMs)))
+        headers.append(RecordHeader("strm.dlq.error", error))
+        headers.append(RecordHeader("strm.dlq.attempt", String(attempt)))
+        if let group { headers.append(RecordHeader("strm.dlq.consumergroup", group)) }
+        let result = try append(
+            TopicPartition(dlqTopic, source.partition), [ProducerRecord(key: record.key, value: record.value, headers: headers)],
+            acks: .all)
+        lock.lock()
+        counters.deadLettered[CounterKey(group: group ?? "", topic: source.topic), default: 0] += 1
+        lock.unlock()
+        return result
+    }
+
+    // MARK: Retention and internal topics
+
+    /// Applies every topic's size and age retention now (it also runs at each segment roll).
+    @discardableResult
+    public func enforceRetention() throws(LogError) -> Int {
+        try checkWritable()
+        lock.lock()
+        let all = partitions.values
+        lock.unlock()
+        var deleted = 0
+        for partition in all { deleted += try partition.enforceRetention() }
+        return deleted
+    }
+
+    /// Rebalance events on the timeline between two times (inclusive), oldest first.
+    public func events(fromMs: Int64 = .min, toMs: Int64 = .max) throws(LogError) -> [Event] {
+        var events: [Event] = []
+        try forEachInternalRecord(Self.eventsTopic) { value in
+            if let event = try? JSONDecoder().decode(Event.self, from: Data(value)), event.timeMs >= fromMs, event.timeMs <= toMs {
+                events.append(event)
+            }
+        }
+        return events
+    }
+
+    private func appendInternal(_ record: InternalRecord, acks: Acks) throws(LogError) {
+        _ = try partitionLocked(TopicPartition(Self.offsetsTopic, 0)).append([record.encoded()], producer: nil, acks: acks)
+    }
+
+    private func forEachInternalRecord(_ topic: String, _ body: ([UInt8]) -> Void) throws(LogError) {
+        let tp = TopicPartition(topic, 0)
+        guard let partition = partitions[tp] else { return }
+        var offset = partition.status().logStartOffset
+        while true {
+            let result = try partition.fetch(from: offset, maxBytes: 4 << 20)
+            if result.isEmpty { break }
+            do {
+                try result.forEachRecord { view in
+                    if let value = view.value { body(Array(value)) }
+                }
+            } catch {
+                throw .corruptBatch(file: "\(directory)/\(tp)", position: -1, reason: "undecodable record: \(error)")
+            }
+            offset = result.nextOffset
+        }
+    }
+
+    /// Rebuilds committed offsets, group generations, the producer-id reservation and the
+    /// rebalance counts from the internal topics.
+    private func replayInternalTopics() throws(LogError) {
+        try forEachInternalRecord(Self.offsetsTopic) { value in
+            switch InternalRecord.decode(value) {
+            case let .offsetCommit(group, topic, partition, offset, _)?:
+                committed[group, default: [:]][TopicPartition(topic, partition)] = offset
+            case let .groupGeneration(group, generation)?:
+                lastGeneration[group] = max(lastGeneration[group] ?? 0, generation)
+            case let .producerIds(next)?:
+                reservedProducerIds = max(reservedProducerIds, next)
+            case nil:
+                break
+            }
+        }
+        let written = partitions.values.map(\.largestProducerId).max() ?? -1
+        nextProducerId = max(reservedProducerIds, written + 1)
+        reservedProducerIds = nextProducerId
+        try forEachInternalRecord(Self.eventsTopic) { value in
+            if let event = try? JSONDecoder().decode(Event.self, from: Data(value)), event.kind == .rebalance,
+                let group = event.labels["consumergroup"]
+            {
+                counters.rebalances[group, default: 0] += 1
+            }
+        }
+    }
+
+    /// Rewrites the latest commits into a fresh segment and drops the older ones once the offsets
+    /// topic has grown past a few segments — the effect of Kafka's log compaction.
+    private func compactOffsetsIfLarge() throws(LogError) {
+        let tp = TopicPartition(Self.offsetsTopic, 0)
+        guard let partition = partitions[tp], partition.status().segments > 4 else { return }
+        try partition.forceRoll()
+        let now = clock.nowMs()
+        var records: [ProducerRecord] = []
+        for (group, offsets) in committed.sorted(by: { $0.key < $1.key }) {
+            for (tp, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+                records.append(InternalRecord.offsetCommit(group: group, topic: tp.topic, partition: tp.partition, offset: offset, timeMs: now).encoded())
+            }
+        }
+        for (group, generation) in lastGeneration.sorted(by: { $0.key < $1.key }) {
+            records.append(InternalRecord.groupGeneration(group: group, generation: generation).encoded())
+        }
+        records.append(InternalRecord.producerIds(next: reservedProducerIds).encoded())
+        let start = partition.status().logEndOffset
+        // Batches of at most 1000 records keep each well under the frame size limit.
+        for chunk in stride(from: 0, to: records.count, by: 1000) {
+            _ = try partition.append(Array(records[chunk..<min(chunk + 1000, records.count)]), producer: nil, acks: .all)
+        }
+        try partition.deleteSegments(below: start)
+    }
+
+    // MARK: Metrics
+
+    /// The log's metrics with kafka_exporter's names and labels, plus strmscope's own.
+    public func metricFamilies() -> [MetricFamily] {
+        lock.lock()
+        let parts = partitions
+        let commits = committed
+        let memberCounts = groups.mapValues { $0.members.count }
+        let knownGroups = Set(commits.keys).union(groups.keys).union(lastGeneration.keys)
+        let counters = self.counters
+        let topicConfigs = catalog.topics
+        lock.unlock()
+        let statuses = Dictionary(uniqueKeysWithValues: parts.map { ($0.key, $0.value.status()) })
+        return LogMetrics.families(
+            statuses: statuses, topics: topicConfigs, committed: commits, groups: knownGroups, members: memberCounts,
+            counters: counters, durations: parts.filter { !$0.key.topic.hasPrefix("__") }.mapValues(\.durationHistogram),
+            bytesAppended: parts.filter { !$0.key.topic.hasPrefix("__") }.mapValues(\.bytesAppended),
+            includeProcessCounters: !isReadOnly, fsyncs: durability.fsyncs)
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
+
+struct CounterKey: Hashable, Sendable {
+    var group: String
+    var topic: String
+}
+
+/// Counters that live as long as the writing process (Prometheus counters reset on restart).
+struct LogCounters: Sendable {
+    var consumed: [CounterKey: UInt64] = [:]
+    var deadLettered: [CounterKey: UInt64] = [:]
+    /// Seeded from the events topic at open, so it counts every rebalance the log remembers.
+    var rebalances: [String: UInt64] = [:]
+}
+
+/// Records of the `__consumer_offsets` topic, JSON-encoded values.
+enum InternalRecord: Equatable {
+    case offsetCommit(group: String, topic: String, partition: Int, offset: Int64, timeMs: Int64)
+    case groupGeneration(group: String, generation: Int32)
+    case producerIds(next: Int64)
+
+    private struct Wire: Codable {
+        var kind: String
+        var group: String?
+        var topic: String?
+        var partition: Int?
+        var offset: Int64?
+        var generation: Int32?
+        var next: Int64?
+        var time: Int64?
+    }
+
+    func encoded() -> ProducerRecord {
+        let wire: Wire
+        switch self {
+        case let .offsetCommit(group, topic, partition, offset, time):
+            wire = Wire(kind: "offset", group: group, topic: topic, partition: partition, offset: offset, time: time)
+        case let .groupGeneration(group, generation):
+            wire = Wire(kind: "generation", group: group, generation: generation)
+        case let .producerIds(next):
+            wire = Wire(kind: "producer-ids", next: next)
+        }
+        let value = (try? JSONEncoder.sorted.encode(wire)).map { Array($0) } ?? []
+        return ProducerRecord(key: nil, value: value)
+    }
+
+    static func decode(_ bytes: [UInt8]) -> InternalRecord? {
+        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(bytes)) else { return nil }
+        switch wire.kind {
+        case "offset":
+            guard let g = wire.group, let t = wire.topic, let p = wire.partition, let o = wire.offset else { return nil }
+            return .offsetCommit(group: g, topic: t, partition: p, offset: o, timeMs: wire.time ?? 0)
+        case "generation":
+            guard let g = wire.group, let gen = wire.generation else { return nil }
+            return .groupGeneration(group: g, generation: gen)
+        case "producer-ids":
+            return wire.next.map { .producerIds(next: $0) }
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import StrmScopeApp
+
+@main
+struct StrmScope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strmscope",
+        abstract: "A terminal oscilloscope for streaming systems.",
+        discussion: """
+            strmscope watches event rates, consumer lag, rebalances and dead-letter queues. Its \
+            embedded durable log (Kafka semantics) is the data source it ships with.
+
+            Try the embedded log:
+              strmscope log demo                       live producer + consumer group + DLQ
+              seq 5 | strmscope log produce --dir /tmp/l --topic orders
+              strmscope log consume --dir /tmp/l --topic orders --idle-exit 1s
+            """,
+        version: "0.1.0",
+        subcommands: [LogCommand.self]
+    )
+}
