@@ -46,12 +46,11 @@ let package = Package(
         .testTarget(name: "ScopeCoreTests", dependencies: ["ScopeCore"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "ScopeCore"]),
         .testTarget(name: "StreamLogTests", dependencies: ["StreamLog", "ScopeCore"]),
+        .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore"]),
+        // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(
-            name: "StrmScopeAppTests",
-            dependencies: [
-                "StrmScopeApp", "StreamLog", "ScopeCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            name: "CLITests",
+            dependencies: ["strmscope", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ]
 )

@@ -3,6 +3,11 @@ public struct ConsumedRecord: Sendable, Equatable {
     public var topicPartition: TopicPartition
     public var record: Record
 
+    public init(topicPartition: TopicPartition, record: Record) {
+        self.topicPartition = topicPartition
+        self.record = record
+    }
+
     public var topic: String { topicPartition.topic }
     public var partition: Int { topicPartition.partition }
     public var offset: Int64 { record.offset }

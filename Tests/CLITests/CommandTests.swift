@@ -1,0 +1,66 @@
+import ArgumentParser
+import Testing
+
+@testable import strmscope
+
+@Suite struct HelpTests {
+    static let commands: [(String, ParsableCommand.Type)] = [
+        ("strmscope", StrmScope.self), ("log", LogCommand.self), ("produce", LogCommand.Produce.self),
+        ("consume", LogCommand.Consume.self), ("topics", LogCommand.Topics.self), ("groups", LogCommand.Groups.self),
+        ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", LogCommand.Demo.self),
+    ]
+
+    @Test(arguments: commands.map(\.0))
+    func everyCommandTeachesWithAnExample(_ name: String) {
+        let command = Self.commands.first { $0.0 == name }!.1
+        let help = StrmScope.helpMessage(for: command, columns: 100)
+        #expect(help.contains("Example") || help.contains("Try"), "\(name) --help has no example")
+        #expect(help.contains("strmscope log "), "\(name) --help example does not show a command line")
+        // Example lines fit an 80-column terminal, so they can be copied as shown.
+        let wide = help.split(separator: "\n").filter { $0.hasPrefix("  strmscope") && $0.count > 80 }
+        #expect(wide.isEmpty, "\(name): example lines wider than 80 columns: \(wide)")
+    }
+
+    @Test func produceHelpNamesTheAckChoices() {
+        let help = StrmScope.helpMessage(for: LogCommand.Produce.self, columns: 100)
+        #expect(help.contains("none, leader, all"))
+        #expect(help.contains("PARTITION OFFSET"))
+    }
+}
+
+@Suite struct ValidationTests {
+    private func parseError(_ arguments: [String]) -> String? {
+        do {
+            _ = try StrmScope.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return StrmScope.message(for: error)
+        }
+    }
+
+    @Test func keyAndKeySeparatorExcludeEachOther() {
+        let message = parseError(["log", "produce", "--dir", "d", "--topic", "t", "--key", "k", "--key-sep", ":"])
+        #expect(message?.contains("--key and --key-sep cannot be combined") == true)
+    }
+
+    @Test func badDurationsAreNamed() {
+        #expect(parseError(["log", "consume", "--dir", "d", "--topic", "t", "--idle-exit", "soon"])?.contains("\"soon\" is not a duration") == true)
+        #expect(parseError(["log", "demo", "--duration", "1h30"])?.contains("is not a duration") == true)
+    }
+
+    @Test func unknownAcksValueIsRejectedWithTheChoices() {
+        let message = parseError(["log", "produce", "--dir", "d", "--topic", "t", "--acks", "most"])
+        #expect(message?.contains("most") == true)
+    }
+
+    @Test func rangesAreChecked() {
+        #expect(parseError(["log", "produce", "--dir", "d", "--topic", "t", "--batch", "0"])?.contains("--batch") == true)
+        #expect(parseError(["log", "produce", "--dir", "d", "--topic", "t", "--partitions", "0"])?.contains("--partitions") == true)
+        #expect(parseError(["log", "consume", "--dir", "d", "--topic", "t", "--max", "0"])?.contains("--max") == true)
+    }
+
+    @Test func validCommandLinesParse() {
+        #expect(parseError(["log", "produce", "--dir", "d", "--topic", "t", "--key-sep", ":", "--acks", "leader", "--batch", "5"]) == nil)
+        #expect(parseError(["log", "consume", "--dir", "d", "--topic", "t", "--group", "g", "--from", "latest", "--idle-exit", "1s"]) == nil)
+    }
+}
