@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BIN := .build/debug/strmscope
 
-.PHONY: all bootstrap build run test unit-test e2e-test bench clean
+.PHONY: all bootstrap build run test unit-test e2e-test fuzz bench clean
 
 all: build
 
@@ -28,10 +28,15 @@ unit-test: bootstrap
 e2e-test: build
 	.venv/bin/python scripts/cli-test $(BIN)
 	.venv/bin/python scripts/crash-test $(BIN)
+	scripts/fuzz 30
+
+# Longer fuzzing of the log's decoders (libFuzzer + ASan).
+fuzz: build
+	scripts/fuzz 600
 
 # Benchmarks (release build of Benchmarks/, a separate package) beside the machine's own limits.
 bench: bootstrap
 	scripts/bench
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build fuzz-out

@@ -32,6 +32,17 @@ public struct ConsumeOptions: Sendable {
 /// group's member (it takes the writer lock) and commits exactly what it printed, after printing
 /// it; without one it opens the log read-only and may run beside a producer.
 public enum ConsumeRunner {
+    /// A member fenced by a rebalance (its session lapsed while output was blocked, say) cannot
+    /// commit; it rejoins on the next poll and re-reads from the last commit, so some records are
+    /// printed twice rather than skipped. Anything else is an error.
+    static func commitFollowingRebalances(_ consumer: Consumer) throws {
+        do {
+            try consumer.commit()
+        } catch LogError.illegalGeneration, LogError.unknownMember {
+            writeError("strmscope: warning: the group rebalanced before this commit; records since the last commit will be printed again")
+        }
+    }
+
     /// How long to wait between polls when caught up.
     static let idlePollMs = 20
 
@@ -54,7 +65,7 @@ public enum ConsumeRunner {
             if !records.isEmpty {
                 // Printed first, committed second: a crash in between re-prints, never skips.
                 output.flush()
-                try consumer.commit()
+                try commitFollowingRebalances(consumer)
                 printed += records.count
                 lastRecordMs = clock.nowMs()
                 continue
@@ -63,7 +74,7 @@ public enum ConsumeRunner {
             sleepUnlessStopped(ms: idlePollMs)
         }
         output.flush()
-        try consumer.commit()
+        try commitFollowingRebalances(consumer)
         try consumer.close()
         try log.close()
         return printed
