@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure values shared by every module: labels, samples, metric families, events, clocks.
@@ -23,18 +22,12 @@ let package = Package(
         // The embedded durable log with Kafka's consumer-facing semantics.
         .target(
             name: "StreamLog",
-            dependencies: [
-                "ScopeCore", "CCRC32C",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["ScopeCore", "CCRC32C"]
         ),
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
-            dependencies: [
-                "ScopeCore", "StreamLog", "Exposition",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["ScopeCore", "StreamLog", "Exposition"]
         ),
         .executableTarget(
             name: "strmscope",

@@ -194,7 +194,10 @@ extension LogCommand {
             abstract: "Print the log's metrics in the Prometheus text format.",
             discussion: """
                 Names and labels follow kafka_exporter (kafka_topic_partition_current_offset, \
-                kafka_consumergroup_lag, …), plus strm_* metrics. Read-only. Example:
+                kafka_consumergroup_lag, …), plus strm_* metrics. Read-only: it shows what the files \
+                hold (offsets, lag, records produced and dead-lettered, rebalances). The counters of \
+                a running writer (records consumed, bytes produced, append latency histogram) live \
+                in that process and are served by it. Example:
                   strmscope log metrics --dir /tmp/l | grep kafka_consumergroup_lag
                 """)
 
