@@ -1,61 +1,173 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import ScopeCore
+import Synchronization
 
-/// Group commit: producers with `acks=all` register the file they wrote and wait; one of them
-/// fsyncs every file registered so far and wakes all whose writes that fsync covered. With N
-/// concurrent producers one fsync serves up to N acknowledgements.
+/// How many fdatasync calls the log made (a metric: with group commit, far fewer than acks=all
+/// appends).
+final class FsyncCounter: Sendable {
+    let count = Atomic<UInt64>(0)
+}
+
+/// Group commit for one segment file. A producer with `acks=all` writes its batch, registers and
+/// waits; one waiter at a time (the leader) fsyncs and releases everyone whose write that fsync
+/// covered. Each file has its own group commit, so partitions fsync in parallel.
 ///
-/// Invariant: `durableTicket` only grows, and a ticket ≤ `durableTicket` was written before an
-/// fsync of its file completed.
-final class DurabilityCoordinator: @unchecked Sendable {
-    private let condition = NSCondition()
+/// When the previous fsync served several writers, the next leader waits briefly (at most a
+/// quarter of a recent fsync) for as many writes to arrive before it starts: otherwise the
+/// writers released by one fsync would always miss the next and split into two alternating
+/// half-size groups.
+///
+/// Invariants: `durableTicket` only grows; a ticket ≤ `durableTicket` was written before an
+/// fsync of this file completed. After an fsync error nothing later is declared durable.
+final class GroupCommit: @unchecked Sendable {
+    private let file: FileHandleRef
+    private let fsyncs: FsyncCounter
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when an fsync completes (waiters check their ticket).
+    private let flushed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when a write registers while a leader is gathering.
+    private let arrived = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var issuedTicket: UInt64 = 0
     private var durableTicket: UInt64 = 0
     private var flushing = false
-    private var dirty: [ObjectIdentifier: FileHandleRef] = [:]
-    /// An fsync failure is sticky: after one, nothing written since can be promised durable
-    /// (the kernel may have dropped the dirty pages), so every later wait fails too.
+    private var gathering = false
+    private var lastGroupSize: UInt64 = 1
+    private var averageFsyncNanos: UInt64 = 0
     private var failure: LogError?
-    private(set) var fsyncs: UInt64 = 0
 
-    /// Call after the write to `file` returned; the ticket covers that write.
-    func register(_ file: FileHandleRef) -> UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
+    init(file: FileHandleRef, fsyncs: FsyncCounter) {
+        self.file = file
+        self.fsyncs = fsyncs
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(flushed, nil)
+        pthread_cond_init(arrived, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(arrived)
+        pthread_cond_destroy(flushed)
+        pthread_mutex_destroy(mutex)
+        arrived.deallocate()
+        flushed.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Call after a write to the file returned; the ticket covers that write.
+    func register() -> UInt64 {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         issuedTicket += 1
-        dirty[ObjectIdentifier(file)] = file
+        if gathering { pthread_cond_signal(arrived) }
         return issuedTicket
     }
 
-    var durable: UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        return durableTicket
+    func isDurable(_ ticket: UInt64) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return durableTicket >= ticket
     }
 
     /// Returns once `ticket`'s write is on stable storage.
     func waitDurable(_ ticket: UInt64) throws(LogError) {
-        condition.lock()
-        defer { condition.unlock() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         while durableTicket < ticket {
             if let failure { throw failure }
             if flushing {
-                condition.wait()
+                pthread_cond_wait(flushed, mutex)
                 continue
             }
             flushing = true
-            let target = issuedTicket
-            let files = Array(dirty.values)
-            dirty.removeAll(keepingCapacity: true)
-            condition.unlock()
-            var firstError: LogError?
-            for file in files {
-                do throws(LogError) { try file.syncData() } catch { firstError = firstError ?? error }
-            }
-            condition.lock()
-            fsyncs += UInt64(files.count)
-            flushing = false
-            if let firstError { failure = firstError } else { durableTicket = target }
-            condition.broadcast()
+            gatherCompanions()
+            try flushLocked()
         }
+    }
+
+    /// Makes every registered write durable now (segment roll, close).
+    func syncAll() throws(LogError) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while flushing { pthread_cond_wait(flushed, mutex) }
+        if let failure { throw failure }
+        flushing = true
+        try flushLocked()
+    }
+
+    /// Leader only, lock held: waits until as many writes are pending as the last fsync served,
+    /// or a quarter of a recent fsync has passed.
+    private func gatherCompanions() {
+        guard lastGroupSize > 1, averageFsyncNanos > 0 else { return }
+        let window = averageFsyncNanos / 2
+        let deadline = monotonicNanos() + window
+        var limit = timespec()
+        clock_gettime(CLOCK_REALTIME, &limit)
+        let wait = Int(window)
+        limit.tv_nsec += wait
+        limit.tv_sec += limit.tv_nsec / 1_000_000_000
+        limit.tv_nsec %= 1_000_000_000
+        gathering = true
+        while issuedTicket - durableTicket < lastGroupSize && monotonicNanos() < deadline {
+            if pthread_cond_timedwait(arrived, mutex, &limit) == ETIMEDOUT { break }
+        }
+        gathering = false
+    }
+
+    /// Leader only, lock held on entry and exit (released around the fsync itself).
+    private func flushLocked() throws(LogError) {
+        let target = issuedTicket
+        let started = monotonicNanos()
+        pthread_mutex_unlock(mutex)
+        var error: LogError?
+        do throws(LogError) { try file.syncData() } catch let e { error = e }
+        pthread_mutex_lock(mutex)
+        let took = monotonicNanos() - started
+        fsyncs.count.add(1, ordering: .relaxed)
+        averageFsyncNanos = averageFsyncNanos == 0 ? took : (averageFsyncNanos * 7 + took) / 8
+        flushing = false
+        if let error {
+            failure = error
+        } else {
+            lastGroupSize = max(1, target - durableTicket)
+            durableTicket = target
+        }
+        pthread_cond_broadcast(flushed)
+        if let error { throw error }
+    }
+}
+
+/// The partitions of an open log. Looked up on every append and fetch, changed only when a topic
+/// is created, so lookups take a shared lock and never queue behind one another.
+final class PartitionTable: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    private var partitions: [TopicPartition: PartitionLog]
+
+    init(_ partitions: [TopicPartition: PartitionLog]) {
+        self.partitions = partitions
+        pthread_rwlock_init(lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    subscript(tp: TopicPartition) -> PartitionLog? {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return partitions[tp]
+    }
+
+    var all: [TopicPartition: PartitionLog] {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return partitions
+    }
+
+    func add(_ more: [TopicPartition: PartitionLog]) {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        partitions.merge(more) { $1 }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import ScopeCore
+import Synchronization
 
 /// What an append did.
 public struct AppendResult: Sendable, Equatable {
@@ -82,23 +83,25 @@ final class PartitionLog: @unchecked Sendable {
     private var logEndOffset: Int64 = 0
     private var highWatermark: Int64 = 0
     /// `acks=all` batches waiting for their fsync, oldest first.
-    private var pendingDurable: [(start: Int64, ticket: UInt64)] = []
+    private var pendingDurable: [(start: Int64, commit: GroupCommit, ticket: UInt64)] = []
     private var producers = ProducerStateTable()
     private var corruption: (file: String, position: Int, reason: String)?
-    private let durability: DurabilityCoordinator
+    private let fsyncs: FsyncCounter
+    private var isClosed = false
     private let clock: any Clock
     private(set) var bytesAppended: UInt64 = 0
-    private var appendDurations = Histogram(upperBounds: Histogram.latencySeconds)
+    /// Its own lock: acknowledgements record their latency without queueing behind appends.
+    private let appendDurations = Mutex(Histogram(upperBounds: Histogram.latencySeconds))
 
     private init(
         topicPartition: TopicPartition, directory: String, config: TopicConfig, readOnly: Bool,
-        durability: DurabilityCoordinator, clock: any Clock
+        fsyncs: FsyncCounter, clock: any Clock
     ) {
         self.topicPartition = topicPartition
         self.directory = directory
         self.config = config
         self.readOnly = readOnly
-        self.durability = durability
+        self.fsyncs = fsyncs
         self.clock = clock
     }
 
@@ -110,10 +113,10 @@ final class PartitionLog: @unchecked Sendable {
     /// `clean` says the previous writer closed the log cleanly, so the active segment needs no scan.
     static func open(
         _ tp: TopicPartition, directory: String, config: TopicConfig, clean: Bool, readOnly: Bool,
-        durability: DurabilityCoordinator, clock: any Clock, notes: inout [RecoveryNote]
+        fsyncs: FsyncCounter, clock: any Clock, notes: inout [RecoveryNote]
     ) throws(LogError) -> PartitionLog {
         let log = PartitionLog(
-            topicPartition: tp, directory: directory, config: config, readOnly: readOnly, durability: durability, clock: clock)
+            topicPartition: tp, directory: directory, config: config, readOnly: readOnly, fsyncs: fsyncs, clock: clock)
         if !readOnly { try FileSystem.createDirectory(directory) }
         let names = try FileSystem.list(directory)
         let bases = names.compactMap { Segment.baseOffset(ofFile: $0, suffix: ".log") }.sorted()
@@ -129,9 +132,9 @@ final class PartitionLog: @unchecked Sendable {
             let segment = try log.openSegment(base: base)
             log.segments.append(segment)
             if let previous = log.segments.dropLast().last, previous.nextOffset != base, log.corruption == nil {
-                let reason = "segment starts at offset \(base) but the previous one ends at \(previous.nextOffset)"
-                log.corruption = (segment.logPath, 0, reason)
-                notes.append(.corruption(file: segment.logPath, position: 0, reason: reason))
+                // Reads stop at the end of the previous segment, the last data known to be whole.
+                let reason = "the next segment starts at offset \(base), not at \(previous.nextOffset)"
+                log.markCorrupt(previous, position: previous.size, reason: reason, notes: &notes)
             }
             if log.corruption != nil { continue }
             if readOnly {
@@ -171,15 +174,17 @@ final class PartitionLog: @unchecked Sendable {
     private func openSegment(base: Int64) throws(LogError) -> Segment {
         let path = FileSystem.join(directory, Segment.name(base: base, suffix: ".log"))
         let file = try FileHandleRef(path: path, flags: readOnly ? O_RDONLY : O_RDWR)
-        let segment = Segment(
-            baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0)
-        return segment
+        return Segment(
+            baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0,
+            fsyncs: fsyncs)
     }
 
     private func createSegment(base: Int64) throws(LogError) -> Segment {
         let path = FileSystem.join(directory, Segment.name(base: base, suffix: ".log"))
         let file = try FileHandleRef(path: path, flags: O_RDWR | O_CREAT | O_EXCL)
-        return Segment(baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0)
+        return Segment(
+            baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0,
+            fsyncs: fsyncs)
     }
 
     /// A segment the previous writer fsynced (sealed, or active after a clean close): trust the
@@ -348,7 +353,8 @@ final class PartitionLog: @unchecked Sendable {
     /// An append written to the segment, possibly still waiting for its fsync (`acks=all`).
     struct PendingAppend {
         var result: AppendResult
-        var ticket: UInt64?
+        /// The segment's group commit and this write's ticket in it, for `acks=all`.
+        var durability: (commit: GroupCommit, ticket: UInt64)?
         var startedNanos: UInt64
     }
 
@@ -366,27 +372,27 @@ final class PartitionLog: @unchecked Sendable {
         let started = monotonicNanos()
         lock.lock()
         defer { lock.unlock() }
-        let (result, ticket) = try appendLocked(records, producer: producer, acks: acks)
-        return PendingAppend(result: result, ticket: ticket, startedNanos: started)
+        let (result, durability) = try appendLocked(records, producer: producer, acks: acks)
+        return PendingAppend(result: result, durability: durability, startedNanos: started)
     }
 
     /// Second half: waits until the write is acknowledged and makes it visible to consumers.
     func acknowledge(_ pending: PendingAppend) throws(LogError) {
-        if let ticket = pending.ticket {
-            try durability.waitDurable(ticket)
+        if let (commit, ticket) = pending.durability {
+            try commit.waitDurable(ticket)
         }
-        lock.lock()
-        defer { lock.unlock() }
-        advanceHighWatermark()
+        // The high watermark itself moves lazily, on the next read or status.
         if !pending.result.duplicate {
-            appendDurations.observe(Double(monotonicNanos() - pending.startedNanos) / 1e9)
+            let seconds = Double(monotonicNanos() - pending.startedNanos) / 1e9
+            appendDurations.withLock { $0.observe(seconds) }
         }
     }
 
     private func appendLocked(
         _ records: [ProducerRecord], producer: ProducerBatchIdentity?, acks: Acks
-    ) throws(LogError) -> (AppendResult, UInt64?) {
+    ) throws(LogError) -> (AppendResult, (GroupCommit, UInt64)?) {
         guard !readOnly else { throw .readOnly }
+        guard !isClosed else { throw .closed }
         if let corruption { throw .corruptBatch(file: corruption.file, position: corruption.position, reason: corruption.reason) }
         if let producer, case .duplicate(let original) = try producers.check(producer, count: records.count, partition: topicPartition) {
             return (AppendResult(baseOffset: original.baseOffset, lastOffset: original.lastOffset, duplicate: true), nil)
@@ -411,15 +417,15 @@ final class PartitionLog: @unchecked Sendable {
         logEndOffset = header.nextOffset
         producers.record(header)
         bytesAppended += UInt64(batch.count)
-        var ticket: UInt64? = nil
+        var durability: (GroupCommit, UInt64)? = nil
         if acks == .all {
-            let t = durability.register(active.file)
-            pendingDurable.append((header.baseOffset, t))
-            ticket = t
+            let ticket = active.commit.register()
+            pendingDurable.append((header.baseOffset, active.commit, ticket))
+            durability = (active.commit, ticket)
         } else if pendingDurable.isEmpty {
             highWatermark = logEndOffset
         }
-        return (AppendResult(baseOffset: header.baseOffset, lastOffset: header.lastOffset, duplicate: false), ticket)
+        return (AppendResult(baseOffset: header.baseOffset, lastOffset: header.lastOffset, duplicate: false), durability)
     }
 
     /// Moves the high watermark past every `acks=all` batch whose fsync completed.
@@ -428,8 +434,7 @@ final class PartitionLog: @unchecked Sendable {
             highWatermark = logEndOffset
             return
         }
-        let durable = durability.durable
-        let done = pendingDurable.prefix(while: { $0.ticket <= durable }).count
+        let done = pendingDurable.prefix(while: { $0.commit.isDurable($0.ticket) }).count
         pendingDurable.removeFirst(done)
         highWatermark = pendingDurable.first?.start ?? logEndOffset
     }
@@ -448,7 +453,7 @@ final class PartitionLog: @unchecked Sendable {
     /// Seals the active segment (fsync, index file, producer snapshot) and starts a new one.
     private func roll() throws(LogError) {
         let active = segments[segments.count - 1]
-        try active.file.syncData()
+        try active.commit.syncAll()
         try active.writeIndexFile()
         try writeProducerSnapshot()
         segments.append(try createSegment(base: logEndOffset))
@@ -665,17 +670,16 @@ final class PartitionLog: @unchecked Sendable {
     }
 
     var durationHistogram: Histogram {
-        lock.lock()
-        defer { lock.unlock() }
-        return appendDurations
+        appendDurations.withLock { $0 }
     }
 
     /// Makes everything written durable and leaves files from which the next open needs no scan.
     func close() throws(LogError) {
         lock.lock()
         defer { lock.unlock() }
-        guard !readOnly, let active = segments.last else { return }
-        try active.file.syncData()
+        guard !readOnly, !isClosed, let active = segments.last else { return }
+        isClosed = true
+        try active.commit.syncAll()
         try active.writeIndexFile()
         if corruption == nil { try writeProducerSnapshot() }
     }

@@ -14,6 +14,9 @@ public final class Producer {
     public let epoch: Int16
     private var sequences: [TopicPartition: Int32] = [:]
     private var roundRobin: [String: Int] = [:]
+    /// Partition counts never change after a topic is created; caching them keeps `send` off the
+    /// log's global lock.
+    private var partitionCounts: [String: Int] = [:]
 
     public init(log: StreamLog, acks: Acks = .all, idempotent: Bool = true) throws(LogError) {
         self.log = log
@@ -39,10 +42,11 @@ public final class Producer {
     /// Sends `records` to `topic` and returns, in input order, where each landed, once all are
     /// acknowledged. Records of one partition go in one batch, in input order.
     public func send(topic: String, _ records: [ProducerRecord]) throws(LogError) -> [RecordMetadata] {
-        guard let config = log.topicConfig(topic) else { throw .unknownTopic(topic) }
+        guard let partitions = partitionCounts[topic] ?? log.topicConfig(topic)?.partitions else { throw .unknownTopic(topic) }
+        partitionCounts[topic] = partitions
         var byPartition: [Int: [Int]] = [:]
         for (i, record) in records.enumerated() {
-            byPartition[partition(for: record, topic: topic, partitions: config.partitions), default: []].append(i)
+            byPartition[partition(for: record, topic: topic, partitions: partitions), default: []].append(i)
         }
         var metadata = [RecordMetadata](repeating: RecordMetadata(partition: -1, offset: -1), count: records.count)
         // Write every partition's batch first, then wait once: with acks=all they share an fsync.

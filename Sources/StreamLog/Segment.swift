@@ -8,6 +8,8 @@ import Glibc
 final class Segment: @unchecked Sendable {
     let baseOffset: Int64
     let file: FileHandleRef
+    /// Group commit of `acks=all` writes to this segment's file.
+    let commit: GroupCommit
     let indexPath: String
     var size: Int
     var nextOffset: Int64
@@ -19,9 +21,10 @@ final class Segment: @unchecked Sendable {
 
     var logPath: String { file.path }
 
-    init(baseOffset: Int64, file: FileHandleRef, indexPath: String, size: Int) {
+    init(baseOffset: Int64, file: FileHandleRef, indexPath: String, size: Int, fsyncs: FsyncCounter) {
         self.baseOffset = baseOffset
         self.file = file
+        self.commit = GroupCommit(file: file, fsyncs: fsyncs)
         self.indexPath = indexPath
         self.size = size
         self.nextOffset = baseOffset

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import ScopeCore
+import Synchronization
 
 /// A group's membership as a member sees it after joining or a rebalance.
 public struct GroupMembership: Sendable, Equatable {
@@ -51,26 +52,27 @@ public final class StreamLog: @unchecked Sendable {
 
     private let lock = NSLock()
     private var catalog: LogCatalog
-    private var partitions: [TopicPartition: PartitionLog] = [:]
-    private let durability: DurabilityCoordinator
+    private let partitions: PartitionTable
+    private let fsyncs: FsyncCounter
     private let directoryLock: DirectoryLock?
     private var groups: [String: ConsumerGroupState] = [:]
     private var committed: [String: [TopicPartition: Int64]] = [:]
     private var nextProducerId: Int64 = 0
     private var reservedProducerIds: Int64 = 0
     private var counters = LogCounters()
-    private var closed = false
+    private let closedFlag = Atomic<Bool>(false)
+    private var closed: Bool { closedFlag.load(ordering: .acquiring) }
 
     private init(
         directory: String, readOnly: Bool, clock: any Clock, catalog: LogCatalog, partitions: [TopicPartition: PartitionLog],
-        durability: DurabilityCoordinator, directoryLock: DirectoryLock?, notes: [RecoveryNote]
+        fsyncs: FsyncCounter, directoryLock: DirectoryLock?, notes: [RecoveryNote]
     ) {
         self.directory = directory
         self.isReadOnly = readOnly
         self.clock = clock
         self.catalog = catalog
-        self.partitions = partitions
-        self.durability = durability
+        self.partitions = PartitionTable(partitions)
+        self.fsyncs = fsyncs
         self.directoryLock = directoryLock
         self.recoveryNotes = notes
     }
@@ -122,7 +124,7 @@ public final class StreamLog: @unchecked Sendable {
             if changed { try catalog.save(to: directory) }
         }
 
-        let durability = DurabilityCoordinator()
+        let fsyncs = FsyncCounter()
         var notes: [RecoveryNote] = []
         var partitions: [TopicPartition: PartitionLog] = [:]
         for (topic, config) in catalog.topics.sorted(by: { $0.key < $1.key }) {
@@ -130,11 +132,11 @@ public final class StreamLog: @unchecked Sendable {
                 let tp = TopicPartition(topic, p)
                 partitions[tp] = try PartitionLog.open(
                     tp, directory: FileSystem.join(directory, tp.description), config: config, clean: clean, readOnly: readOnly,
-                    durability: durability, clock: clock, notes: &notes)
+                    fsyncs: fsyncs, clock: clock, notes: &notes)
             }
         }
         let log = StreamLog(
-            directory: directory, readOnly: readOnly, clock: clock, catalog: catalog, partitions: partitions, durability: durability,
+            directory: directory, readOnly: readOnly, clock: clock, catalog: catalog, partitions: partitions, fsyncs: fsyncs,
             directoryLock: directoryLock, notes: notes)
         try log.replayInternalTopics()
         if !readOnly { try log.compactOffsetsIfLarge() }
@@ -147,9 +149,9 @@ public final class StreamLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
-        closed = true
+        closedFlag.store(true, ordering: .releasing)
         guard !isReadOnly else { return }
-        for (_, partition) in partitions.sorted(by: { $0.key < $1.key }) {
+        for (_, partition) in partitions.all.sorted(by: { $0.key < $1.key }) {
             try partition.close()
         }
         let marker = try FileHandleRef(path: FileSystem.join(directory, Self.cleanShutdownMarker), flags: O_WRONLY | O_CREAT | O_TRUNC)
@@ -188,7 +190,7 @@ public final class StreamLog: @unchecked Sendable {
             let tp = TopicPartition(name, p)
             created[tp] = try PartitionLog.open(
                 tp, directory: FileSystem.join(directory, tp.description), config: config, clean: true, readOnly: false,
-                durability: durability, clock: clock, notes: &notes)
+                fsyncs: fsyncs, clock: clock, notes: &notes)
         }
         try FileSystem.syncDirectory(directory)
         // The catalog is written last: until it names the topic, its directories are ignored.
@@ -196,7 +198,7 @@ public final class StreamLog: @unchecked Sendable {
         updated.topics[name] = config
         try updated.save(to: directory)
         catalog = updated
-        partitions.merge(created) { $1 }
+        partitions.add(created)
         let counts = partitionCounts()
         for id in groups.keys.sorted() {
             if let record = groups[id]!.topicsChanged(partitionCounts: counts, now: clock.nowMs()) { try recordRebalance(record) }
@@ -223,6 +225,8 @@ public final class StreamLog: @unchecked Sendable {
     }
 
     func partition(_ tp: TopicPartition) throws(LogError) -> PartitionLog {
+        guard !closed else { throw .closed }
+        if let p = partitions[tp] { return p }
         lock.lock()
         defer { lock.unlock() }
         return try partitionLocked(tp)
@@ -446,7 +450,7 @@ public final class StreamLog: @unchecked Sendable {
         let commits = committed[group] ?? [:]
         let members = groups[group]?.memberIds ?? []
         let generation = groups[group]?.generation ?? lastGeneration[group] ?? 0
-        let parts = partitions
+        let parts = partitions.all
         lock.unlock()
         // Every partition of every topic the group commits to, so an unread partition shows up too.
         let topics = Set(commits.keys.map(\.topic))
@@ -515,9 +519,7 @@ public final class StreamLog: @unchecked Sendable {
     @discardableResult
     public func enforceRetention() throws(LogError) -> Int {
         try checkWritable()
-        lock.lock()
-        let all = partitions.values
-        lock.unlock()
+        let all = partitions.all.values
         var deleted = 0
         for partition in all { deleted += try partition.enforceRetention() }
         return deleted
@@ -571,7 +573,7 @@ public final class StreamLog: @unchecked Sendable {
                 break
             }
         }
-        let written = partitions.values.map(\.largestProducerId).max() ?? -1
+        let written = partitions.all.values.map(\.largestProducerId).max() ?? -1
         nextProducerId = max(reservedProducerIds, written + 1)
         reservedProducerIds = nextProducerId
         try forEachInternalRecord(Self.eventsTopic) { value in
@@ -613,7 +615,7 @@ public final class StreamLog: @unchecked Sendable {
     /// The log's metrics with kafka_exporter's names and labels, plus strmscope's own.
     public func metricFamilies() -> [MetricFamily] {
         lock.lock()
-        let parts = partitions
+        let parts = partitions.all
         let commits = committed
         let memberCounts = groups.mapValues { $0.members.count }
         let knownGroups = Set(commits.keys).union(groups.keys).union(lastGeneration.keys)
@@ -625,7 +627,7 @@ public final class StreamLog: @unchecked Sendable {
             statuses: statuses, topics: topicConfigs, committed: commits, groups: knownGroups, members: memberCounts,
             counters: counters, durations: parts.filter { !$0.key.topic.hasPrefix("__") }.mapValues(\.durationHistogram),
             bytesAppended: parts.filter { !$0.key.topic.hasPrefix("__") }.mapValues(\.bytesAppended),
-            includeProcessCounters: !isReadOnly, fsyncs: durability.fsyncs)
+            includeProcessCounters: !isReadOnly, fsyncs: fsyncs.count.load(ordering: .relaxed))
     }
 }
 
