@@ -52,10 +52,20 @@ public enum PrometheusTextEncoder {
         }
     }
 
-    /// HELP text escapes only backslash and line feed (quotes stay as they are).
+    /// HELP text escapes only backslash and line feed (quotes stay as they are). Scalars, not
+    /// Characters: "\r\n" is one Character, and a backslash may carry a combining mark.
     static func escapeHelp(_ help: String) -> String {
-        guard help.contains(where: { $0 == "\\" || $0 == "\n" }) else { return help }
-        return help.replacingAll("\\", with: "\\\\").replacingAll("\n", with: "\\n")
+        guard help.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) else { return help }
+        var out = ""
+        out.unicodeScalars.reserveCapacity(help.unicodeScalars.count + 4)
+        for scalar in help.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 
@@ -71,15 +81,4 @@ public func formatSampleValue(_ value: Double) -> String {
         return value == 0 && value.sign == .minus ? "-0" : String(Int64(value))
     }
     return "\(value)"
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        out.reserveCapacity(count)
-        for ch in self {
-            if ch == target { out += replacement } else { out.append(ch) }
-        }
-        return out
-    }
 }

@@ -6,6 +6,8 @@ private let durationUnits: [(name: String, ms: Int64)] = [
 /// Parses a Prometheus-style duration (`500ms`, `30s`, `5m`, `1h30m`, `2d`, `1w`, `1y`) into
 /// milliseconds. Returns nil for anything else, so callers can name the bad flag or field.
 public func parseDurationMs(_ text: String) -> Int64? {
+    // Prometheus accepts a bare 0 (no unit) and nothing else without a unit.
+    if text == "0" { return 0 }
     var rest = Substring(text)
     guard !rest.isEmpty else { return nil }
     var total: Int64 = 0

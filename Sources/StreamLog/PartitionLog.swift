@@ -85,7 +85,9 @@ final class PartitionLog: @unchecked Sendable {
     /// `acks=all` batches waiting for their fsync, oldest first.
     private var pendingDurable: [(start: Int64, commit: GroupCommit, ticket: UInt64)] = []
     private var producers = ProducerStateTable()
-    private var corruption: (file: String, position: Int, reason: String)?
+    /// The first damage found: where it is, why, and the offset of the batch that should have
+    /// been there (nothing at or past it is served).
+    private var corruption: (file: String, position: Int, reason: String, offset: Int64)?
     private let fsyncs: FsyncCounter
     private var isClosed = false
     private let clock: any Clock
@@ -145,18 +147,16 @@ final class PartitionLog: @unchecked Sendable {
                 try log.loadTrusted(segment, notes: &notes)
             }
         }
-        log.logEndOffset = log.corruption == nil ? log.segments.last!.nextOffset : log.visibleEnd()
-        log.highWatermark = log.logEndOffset
+        log.logEndOffset = log.segments.last!.nextOffset
+        log.highWatermark = log.visibleEnd()
         try log.rebuildProducerState()
         return log
     }
 
-    /// End offset of the data before the first corruption.
+    /// End offset of the readable data: the log end, or where the first corruption starts.
     private func visibleEnd() -> Int64 {
-        guard let corruption, let bad = segments.firstIndex(where: { $0.logPath == corruption.file }) else {
-            return segments.last?.nextOffset ?? 0
-        }
-        return segments[bad].nextOffset
+        let end = segments.last?.nextOffset ?? 0
+        return corruption.map { min($0.offset, end) } ?? end
     }
 
     private func removeStrayFiles(_ names: [String], bases: [Int64]) throws(LogError) {
@@ -209,6 +209,15 @@ final class PartitionLog: @unchecked Sendable {
             }
             if end == .complete && segment.size == fileSize {
                 if start > 0 { try readFirstTimestamp(segment) }
+                if let stamped = index.maxTimestampMs {
+                    segment.maxTimestampMs = max(segment.maxTimestampMs, stamped)
+                } else if start > 0 {
+                    // No timestamp trailer: the segment's age needs every batch's header.
+                    _ = try FrameScanner.walkHeaders(segment.file, from: 0, to: start) { _, header in
+                        segment.maxTimestampMs = max(segment.maxTimestampMs, header.maxTimestamp)
+                        return nil
+                    }
+                }
                 return
             }
         }
@@ -301,7 +310,9 @@ final class PartitionLog: @unchecked Sendable {
 
     private func markCorrupt(_ segment: Segment, position: Int, reason: String, notes: inout [RecoveryNote]) {
         guard corruption == nil else { return }
-        corruption = (segment.logPath, position, reason)
+        // Called from scans, which have noted every batch before the damage: the segment's next
+        // offset is the damaged batch's.
+        corruption = (segment.logPath, position, reason, segment.nextOffset)
         notes.append(.corruption(file: segment.logPath, position: position, reason: reason))
     }
 
@@ -428,15 +439,12 @@ final class PartitionLog: @unchecked Sendable {
         return (AppendResult(baseOffset: header.baseOffset, lastOffset: header.lastOffset, duplicate: false), durability)
     }
 
-    /// Moves the high watermark past every `acks=all` batch whose fsync completed.
+    /// Moves the high watermark past every `acks=all` batch whose fsync completed (never past a
+    /// corruption).
     private func advanceHighWatermark() {
-        guard !pendingDurable.isEmpty else {
-            highWatermark = logEndOffset
-            return
-        }
         let done = pendingDurable.prefix(while: { $0.commit.isDurable($0.ticket) }).count
         pendingDurable.removeFirst(done)
-        highWatermark = pendingDurable.first?.start ?? logEndOffset
+        highWatermark = min(pendingDurable.first?.start ?? logEndOffset, visibleEnd())
     }
 
     private func rollIfNeeded(incomingBytes: Int, incomingRecords: Int, now: Int64) throws(LogError) {
@@ -516,6 +524,10 @@ final class PartitionLog: @unchecked Sendable {
     /// Reads whole batches starting with the one holding `offset`, up to about `maxBytes`
     /// (at least one batch), never past the high watermark or a corruption.
     func fetch(from offset: Int64, maxBytes: Int) throws(LogError) -> FetchResult {
+        try fetch(from: offset, maxBytes: maxBytes, trustIndex: true)
+    }
+
+    private func fetch(from offset: Int64, maxBytes: Int, trustIndex: Bool) throws(LogError) -> FetchResult {
         struct Plan {
             var segment: Segment
             var start: Int
@@ -533,6 +545,10 @@ final class PartitionLog: @unchecked Sendable {
         let hw = highWatermark
         let start = logStartOffset
         let corruptionNow = corruption
+        if let corruptionNow, offset >= corruptionNow.offset {
+            lock.unlock()
+            throw .corruptBatch(file: corruptionNow.file, position: corruptionNow.position, reason: corruptionNow.reason)
+        }
         guard offset >= start && offset <= hw else {
             lock.unlock()
             throw .offsetOutOfRange(topic: topicPartition.topic, partition: topicPartition.partition, offset: offset, start: start, end: hw)
@@ -551,70 +567,131 @@ final class PartitionLog: @unchecked Sendable {
         }
         lock.unlock()
 
-        for plan in plans {
-            let (buffer, frames, reachedHighWatermark) = try readFrames(
-                plan.segment, from: plan.start, end: plan.end, offset: offset, hw: hw, maxBytes: maxBytes)
-            if !frames.isEmpty {
-                return FetchResult(
-                    topicPartition: topicPartition, fromOffset: offset, highWatermark: hw, logStartOffset: start, buffer: buffer,
-                    frames: frames)
+        reading: for (n, plan) in plans.enumerated() {
+            let outcome = try readFrames(
+                plan.segment, from: plan.start, end: plan.end, offset: offset, hw: hw, maxBytes: maxBytes,
+                checkIndex: n == 0 && plan.start > 0)
+            switch outcome {
+            case .batches(let buffer, let frames, let reachedHighWatermark):
+                if !frames.isEmpty {
+                    return FetchResult(
+                        topicPartition: topicPartition, fromOffset: offset, highWatermark: hw, logStartOffset: start, buffer: buffer,
+                        frames: frames)
+                }
+                if reachedHighWatermark { break reading }
+            case .staleIndex:
+                // The index pointed somewhere that is not the batch it names: rebuild it from the
+                // segment (a verified scan decides whether the data itself is damaged) and retry.
+                guard trustIndex else {
+                    throw corrupt(plan.segment, at: plan.start, "the rebuilt offset index still does not match the segment")
+                }
+                lock.lock()
+                do throws(LogError) { try rebuildIndexLocked(plan.segment) } catch {
+                    lock.unlock()
+                    throw error
+                }
+                lock.unlock()
+                return try fetch(from: offset, maxBytes: maxBytes, trustIndex: false)
             }
-            if reachedHighWatermark { break }
-        }
-        // Caught up with the readable data: if a corruption is what ends it, say so.
-        if let corruptionNow, offset >= visibleEndLocked() {
-            throw .corruptBatch(file: corruptionNow.file, position: corruptionNow.position, reason: corruptionNow.reason)
         }
         return FetchResult(topicPartition: topicPartition, fromOffset: offset, highWatermark: hw, logStartOffset: start, buffer: [], frames: [])
     }
 
-    private func visibleEndLocked() -> Int64 {
-        lock.lock()
-        defer { lock.unlock() }
-        return visibleEnd()
+    private enum ReadOutcome {
+        /// Whole batches (possibly none); the flag says the high watermark ended the read.
+        case batches([UInt8], [FetchedFrame], reachedHighWatermark: Bool)
+        /// The first batch at an index position is not the batch the index names.
+        case staleIndex
     }
 
     /// Reads from `start` and collects the whole batches holding offsets in `offset..<hw`,
-    /// reading on until it finds one (at least one batch, about `maxBytes` in all).
-    /// The flag says the high watermark ended the read.
+    /// reading on until it finds one (at least one batch, about `maxBytes` in all). Batches
+    /// before damage are returned; the damage itself is reported by the next read.
+    /// With `checkIndex`, `start` came from the offset index and is verified to hold the batch
+    /// with `offset` (or an earlier one) before anything is trusted.
     private func readFrames(
-        _ segment: Segment, from start: Int, end: Int, offset: Int64, hw: Int64, maxBytes: Int
-    ) throws(LogError) -> ([UInt8], [FetchedFrame], Bool) {
+        _ segment: Segment, from start: Int, end: Int, offset: Int64, hw: Int64, maxBytes: Int, checkIndex: Bool
+    ) throws(LogError) -> ReadOutcome {
         var position = start
         var minimum = 64 << 10
+        var expected: Int64? = nil
         while position < end {
             let buffer = try readChunk(segment.file, at: position, count: min(max(maxBytes, minimum), end - position))
             let coversEnd = position + buffer.count >= end
             var frames: [FetchedFrame] = []
             var local = 0
             scan: while local < buffer.count {
+                let first = checkIndex && expected == nil
                 switch buffer.withUnsafeBytes({ BatchFormat.check(UnsafeRawBufferPointer(rebasing: $0[local...])) }) {
                 case .valid(let header):
-                    if header.baseOffset >= hw { return (buffer, frames, true) }
+                    if first && header.baseOffset > offset { return .staleIndex }
+                    if let expected, header.baseOffset != expected {
+                        if !frames.isEmpty { return .batches(buffer, frames, reachedHighWatermark: false) }
+                        throw corrupt(segment, at: position + local, "batch offset \(header.baseOffset) does not follow \(expected)")
+                    }
+                    if header.baseOffset >= hw { return .batches(buffer, frames, reachedHighWatermark: true) }
                     if header.nextOffset > offset { frames.append(FetchedFrame(start: local, header: header)) }
+                    expected = header.nextOffset
                     local += header.frameSize
                 case .incomplete(let frameSize):
-                    guard !coversEnd else {
+                    if coversEnd {
+                        if first { return .staleIndex }
+                        if !frames.isEmpty { return .batches(buffer, frames, reachedHighWatermark: false) }
                         throw corrupt(segment, at: position + local, "batch runs past the end of the segment")
                     }
                     if local == 0 { minimum = max(minimum, (frameSize ?? 0) + 1, buffer.count * 2) }
                     break scan
                 case .invalid(let reason):
-                    if !frames.isEmpty { return (buffer, frames, false) }
+                    if first { return .staleIndex }
+                    if !frames.isEmpty { return .batches(buffer, frames, reachedHighWatermark: false) }
                     throw corrupt(segment, at: position + local, reason)
                 }
             }
-            if !frames.isEmpty { return (buffer, frames, false) }
+            if !frames.isEmpty { return .batches(buffer, frames, reachedHighWatermark: false) }
             position += local
         }
-        return ([], [], false)
+        return .batches([], [], reachedHighWatermark: false)
     }
 
+    /// Records damage found by a read. The batch offset there is found by walking batch headers
+    /// from the nearest index entry before it (the segment's base offset if that walk fails, so
+    /// that less, never more, is served).
     private func corrupt(_ segment: Segment, at position: Int, _ reason: String) -> LogError {
         lock.lock()
-        if corruption == nil { corruption = (segment.logPath, position, reason) }
-        lock.unlock()
+        defer { lock.unlock() }
+        if corruption == nil {
+            var offset = segment.baseOffset
+            let floor = segment.index.entries.last(where: { Int($0.position) <= position })
+            var next = segment.baseOffset + Int64(floor?.relativeOffset ?? 0)
+            let walk = try? FrameScanner.walkHeaders(segment.file, from: Int(floor?.position ?? 0), to: position) { _, header in
+                next = header.nextOffset
+                return nil
+            }
+            if walk == .complete { offset = next }
+            corruption = (segment.logPath, position, reason, offset)
+            highWatermark = min(highWatermark, offset)
+        }
         return .corruptBatch(file: segment.logPath, position: position, reason: reason)
+    }
+
+    /// Rebuilds a segment's index (and the end, size and timestamps derived with it) from a
+    /// verified scan of the bytes it holds.
+    private func rebuildIndexLocked(_ segment: Segment) throws(LogError) {
+        let size = segment.size
+        segment.index = OffsetIndex()
+        segment.bytesSinceIndexEntry = 0
+        segment.size = 0
+        segment.nextOffset = segment.baseOffset
+        var notes: [RecoveryNote] = []
+        switch try verifiedScan(segment, to: size) {
+        case .complete:
+            if !readOnly && segment !== segments.last { try segment.writeIndexFile() }
+        case .incomplete(let position):
+            markCorrupt(segment, position: position, reason: "batch runs past the end of the segment", notes: &notes)
+        case .invalid(let position, let reason):
+            markCorrupt(segment, position: position, reason: reason, notes: &notes)
+        }
+        highWatermark = min(highWatermark, visibleEnd())
     }
 
     private func readChunk(_ file: FileHandleRef, at position: Int, count: Int) throws(LogError) -> [UInt8] {
@@ -634,27 +711,31 @@ final class PartitionLog: @unchecked Sendable {
 
     /// Read-only views pick up what the writer appended since the last look.
     private func refreshLocked() throws(LogError) {
+        defer {
+            logEndOffset = segments.last?.nextOffset ?? 0
+            highWatermark = visibleEnd()
+        }
+        // The writer's retention deleted the oldest segments: let go of them (and their files).
+        // If every known one went, the listing below starts over at the oldest that remains.
+        while let first = segments.first, !FileSystem.exists(first.logPath) { segments.removeFirst() }
         guard corruption == nil else { return }
         if let last = segments.last {
             let fileSize = try last.file.size()
             if fileSize > last.size { try extendReadOnly(last, to: fileSize) }
+            // Still inside the writer's current batch (or at damage): nothing newer to look for.
             guard corruption == nil, last.size == fileSize else { return }
         }
-        let known = segments.last?.baseOffset ?? -1
         let names = try FileSystem.list(directory)
-        for base in names.compactMap({ Segment.baseOffset(ofFile: $0, suffix: ".log") }).sorted() where base > known {
-            guard let last = segments.last, last.nextOffset == base || segments.isEmpty else { break }
+        let bases = names.compactMap { Segment.baseOffset(ofFile: $0, suffix: ".log") }.sorted()
+        for base in bases where base > (segments.last?.baseOffset ?? -1) {
+            // A new segment must continue the last one exactly (or be the first one seen).
+            if let last = segments.last, last.nextOffset != base { break }
             let segment = try openSegment(base: base)
             segments.append(segment)
-            try extendReadOnly(segment, to: try segment.file.size())
+            let fileSize = try segment.file.size()
+            try extendReadOnly(segment, to: fileSize)
+            if corruption != nil || segment.size != fileSize { break }
         }
-        if segments.isEmpty, let base = names.compactMap({ Segment.baseOffset(ofFile: $0, suffix: ".log") }).min() {
-            let segment = try openSegment(base: base)
-            segments.append(segment)
-            try extendReadOnly(segment, to: try segment.file.size())
-        }
-        logEndOffset = segments.last?.nextOffset ?? 0
-        highWatermark = logEndOffset
     }
 
     // MARK: Status and shutdown

@@ -60,7 +60,9 @@ final class Segment: @unchecked Sendable {
     }
 
     func writeIndexFile() throws(LogError) {
-        let bytes = index.serialized()
+        var stamped = index
+        stamped.maxTimestampMs = maxTimestampMs
+        let bytes = stamped.serialized()
         let out = try FileHandleRef(path: indexPath, flags: O_WRONLY | O_CREAT | O_TRUNC)
         try out.write(at: 0, bytes)
     }

@@ -415,10 +415,11 @@ public final class StreamLog: @unchecked Sendable {
         } else if !state.isEmpty {
             throw .invalidArgument("group \"\(group)\" has active members; only they may commit its offsets")
         }
+        // Only acknowledged records can have been read, so a commit never passes the high watermark.
         for (tp, offset) in offsets {
             let status = try partitionLocked(tp).status()
-            guard offset >= 0 && offset <= status.logEndOffset else {
-                throw .offsetOutOfRange(topic: tp.topic, partition: tp.partition, offset: offset, start: 0, end: status.logEndOffset)
+            guard offset >= 0 && offset <= status.highWatermark else {
+                throw .offsetOutOfRange(topic: tp.topic, partition: tp.partition, offset: offset, start: 0, end: status.highWatermark)
             }
         }
         guard !offsets.isEmpty else { return nil }

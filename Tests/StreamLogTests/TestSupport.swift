@@ -4,7 +4,7 @@ import Testing
 
 @testable import StreamLog
 
-// Helpers shared by the StreamLog tests. `temporaryDirectory()` lives in SmokeTests.swift.
+// Helpers shared by the StreamLog tests.
 
 /// Runs `body` with a fresh temporary directory that is removed afterwards.
 func withTemporaryDirectory<T>(_ name: String = #function, _ body: (String) throws -> T) throws -> T {

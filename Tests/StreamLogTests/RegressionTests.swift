@@ -1,13 +1,11 @@
-// Tests for bugs found in Sources/StreamLog, failing until the bugs are fixed. Enable with
-// `swift test -Xswiftc -DSTRM_PENDING_BUGS …`; once one passes, move it to its area's file.
-#if STRM_PENDING_BUGS
+// Regression tests for bugs found in Sources/StreamLog by review (each describes the failure it guards against).
 import Foundation
 import ScopeCore
 import Testing
 
 @testable import StreamLog
 
-@Suite struct PendingBugTests {
+@Suite struct RegressionTests {
     static let tp = TopicPartition("events", 0)
 
     /// Batches of 1–4 records until the partition has `segments` segments; returns all records.
@@ -39,7 +37,7 @@ import Testing
 
     // MARK: Offset index entries are trusted without being checked
 
-    /// BUG: PartitionLog.loadTrusted only checks the LAST index entry; fetch seeks to any entry and
+    /// Regression: PartitionLog.loadTrusted only checks the LAST index entry; fetch seeks to any entry and
     /// treats what it finds there as a batch. One damaged earlier entry (the index has no checksum)
     /// makes intact data look corrupt, and the partition then refuses every append.
     @Test func damagedIndexPositionIsNotMistakenForCorruptData() throws {
@@ -63,7 +61,7 @@ import Testing
         }
     }
 
-    /// BUG: same root cause; a damaged relative offset in an earlier index entry makes fetch start
+    /// Regression: same root cause; a damaged relative offset in an earlier index entry makes fetch start
     /// at a batch AFTER the requested offset: records are skipped silently (consumer data loss).
     @Test func damagedIndexOffsetNeverSkipsRecords() throws {
         try withTemporaryDirectory { dir in
@@ -100,7 +98,7 @@ import Testing
         return (all, middle.header.baseOffset, bases)
     }
 
-    /// BUG: PartitionLog.fetch, after readFrames finds a corrupt batch and records it (corrupt()),
+    /// Regression: PartitionLog.fetch, after readFrames finds a corrupt batch and records it (corrupt()),
     /// still serves later segments: visibleEnd() returns the END of the damaged segment and the
     /// high watermark is not lowered, so "nothing at or past a corruption is served" (the
     /// invariant documented on PartitionLog) only holds when the damage was found at open.
@@ -123,7 +121,7 @@ import Testing
         }
     }
 
-    /// BUG: same root cause; retrying the fetch that failed at the damaged batch returns an EMPTY
+    /// Regression: same root cause; retrying the fetch that failed at the damaged batch returns an EMPTY
     /// result (looks caught up) instead of the error: a consumer that retries its poll sees no
     /// error and no progress, while lag stays above zero.
     @Test func retryingAFailedFetchFailsAgain() throws {
@@ -141,7 +139,7 @@ import Testing
         }
     }
 
-    /// BUG: PartitionLog.readFrames throws "batch runs past the end of the segment" as soon as it
+    /// Regression: PartitionLog.readFrames throws "batch runs past the end of the segment" as soon as it
     /// meets a frame whose length reaches past the segment end, even when it already collected
     /// intact batches before it in the same read (the `.invalid` case returns them first). In a
     /// sealed segment whose damage open did not see (before the last index entry), every record
@@ -167,7 +165,7 @@ import Testing
 
     // MARK: Retention by age after a restart
 
-    /// BUG: PartitionLog.loadTrusted walks batch headers only from the last index entry, so a
+    /// Regression: PartitionLog.loadTrusted walks batch headers only from the last index entry, so a
     /// sealed segment's maxTimestampMs after a restart is the newest timestamp AFTER that entry,
     /// not of the whole segment. With producer-set (event-time) timestamps out of order, age
     /// retention then deletes a segment that holds a record younger than retention.ms — but only
@@ -198,7 +196,7 @@ import Testing
 
     // MARK: Read-only views and the writer's retention
 
-    /// BUG: PartitionLog.refreshLocked only ever appends segments; a read-only view never notices
+    /// Regression: PartitionLog.refreshLocked only ever appends segments; a read-only view never notices
     /// segments the writer's retention deleted. Its log start offset (and the
     /// kafka_topic_partition_oldest_offset it exposes) stays at the old value, it serves records
     /// the writer already deleted, and it keeps the deleted files open, so their disk space is not
@@ -227,7 +225,7 @@ import Testing
 
     // MARK: LogVerifier
 
-    /// BUG (minor): LogVerifier.verifyPartition sets `expected = next` after a segment whose scan
+    /// Regression (minor): LogVerifier.verifyPartition sets `expected = next` after a segment whose scan
     /// stopped at a corrupt batch, so the NEXT segment is also reported as corruption: "segment
     /// starts at offset N, the previous one ended at M" — a gap that does not exist. The operator
     /// gets two corruptions for one flipped bit, one of them false.
@@ -245,4 +243,3 @@ import Testing
         }
     }
 }
-#endif
