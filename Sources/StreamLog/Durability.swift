@@ -30,7 +30,9 @@ final class GroupCommit: @unchecked Sendable {
     /// Signalled when a write registers while a leader is gathering.
     private let arrived = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var issuedTicket: UInt64 = 0
-    private var durableTicket: UInt64 = 0
+    /// Written under `mutex`; atomic so `isDurable` (asked on every append and read) takes no lock.
+    private let durable = Atomic<UInt64>(0)
+    private var durableTicket: UInt64 { durable.load(ordering: .acquiring) }
     private var flushing = false
     private var gathering = false
     private var lastGroupSize: UInt64 = 1
@@ -64,9 +66,7 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     func isDurable(_ ticket: UInt64) -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return durableTicket >= ticket
+        durableTicket >= ticket
     }
 
     /// Returns once `ticket`'s write is on stable storage.
@@ -130,7 +130,7 @@ final class GroupCommit: @unchecked Sendable {
             failure = error
         } else {
             lastGroupSize = max(1, target - durableTicket)
-            durableTicket = target
+            durable.store(target, ordering: .releasing)
         }
         pthread_cond_broadcast(flushed)
         if let error { throw error }

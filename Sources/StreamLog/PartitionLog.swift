@@ -405,6 +405,8 @@ final class PartitionLog: @unchecked Sendable {
         guard !readOnly else { throw .readOnly }
         guard !isClosed else { throw .closed }
         if let corruption { throw .corruptBatch(file: corruption.file, position: corruption.position, reason: corruption.reason) }
+        // Retire fsynced entries here too, so a log nobody reads does not accumulate them.
+        advanceHighWatermark()
         if let producer, case .duplicate(let original) = try producers.check(producer, count: records.count, partition: topicPartition) {
             return (AppendResult(baseOffset: original.baseOffset, lastOffset: original.lastOffset, duplicate: true), nil)
         }
