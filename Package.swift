@@ -24,6 +24,10 @@ let package = Package(
             name: "StreamLog",
             dependencies: ["ScopeCore", "CCRC32C"]
         ),
+        // In-memory TSDB: interned label sets, postings, Gorilla-compressed chunks, retention, events.
+        .target(name: "SeriesStore", dependencies: ["ScopeCore"]),
+        // PromQL: lexer, parser, AST that prints back to source, evaluator over a Queryable.
+        .target(name: "PromQL", dependencies: ["ScopeCore"]),
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
@@ -39,6 +43,8 @@ let package = Package(
         .testTarget(name: "ScopeCoreTests", dependencies: ["ScopeCore"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "ScopeCore"]),
         .testTarget(name: "StreamLogTests", dependencies: ["StreamLog", "ScopeCore"]),
+        .testTarget(name: "SeriesStoreTests", dependencies: ["SeriesStore", "ScopeCore"]),
+        .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore"]),
         // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(

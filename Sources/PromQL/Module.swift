@@ -1,0 +1,2 @@
+// The PromQL module: see the lexer, parser and AST (being written).
+import ScopeCore

@@ -1,0 +1,2 @@
+// The SeriesStore module: see SeriesStore.swift (being written).
+import ScopeCore
