@@ -28,6 +28,10 @@ let package = Package(
         .target(name: "SeriesStore", dependencies: ["ScopeCore"]),
         // PromQL: lexer, parser, AST that prints back to source, evaluator over a Queryable.
         .target(name: "PromQL", dependencies: ["ScopeCore"]),
+        // libcurl through typed wrappers (its setopt/getinfo are variadic, which Swift cannot call).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Sources: HTTP client, scrapes, the Prometheus HTTP API, the embedded log.
+        .target(name: "Collectors", dependencies: ["ScopeCore", "CCurl"]),
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
@@ -45,6 +49,7 @@ let package = Package(
         .testTarget(name: "StreamLogTests", dependencies: ["StreamLog", "ScopeCore"]),
         .testTarget(name: "SeriesStoreTests", dependencies: ["SeriesStore", "ScopeCore"]),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore"]),
         // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(
