@@ -98,7 +98,9 @@ public final class Consumer {
             do throws(LogError) {
                 result = try log.fetch(tp, from: position, maxBytes: 1 << 20)
             } catch .offsetOutOfRange(_, _, _, let start, let end) {
-                // Retention deleted what we were at (or the offset is past the end): reset.
+                // Retention deleted what we were at: continue at the oldest record left, whatever
+                // the reset policy (Kafka's `latest` would also skip the retained records this
+                // consumer never saw). Past the end (a truncated log): the reset policy decides.
                 position = reset == .earliest || position < start ? start : end
                 positions[tp] = position
                 result = try log.fetch(tp, from: position, maxBytes: 1 << 20)
@@ -111,7 +113,7 @@ public final class Consumer {
                     taken += 1
                 }
             } catch {
-                throw .corruptBatch(file: "\(log.directory)/\(tp)", position: -1, reason: "undecodable record at offset ≥ \(position): \(error)")
+                throw .invalidArgument("\(log.directory)/\(tp): a batch at or after offset \(position) passed its CRC but its records do not decode: \(error)")
             }
             if taken > 0 { positions[tp] = out.last!.offset + 1 }
             if taken > 0 { log.noteConsumed(group: group, topic: tp.topic, count: taken) }

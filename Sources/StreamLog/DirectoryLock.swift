@@ -29,17 +29,10 @@ final class DirectoryLock: @unchecked Sendable {
         return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// True when some process holds the writer lock right now (checked without taking it for long).
-    static func isHeld(in directory: String) -> Bool {
-        guard let file = try? FileHandleRef(path: FileSystem.join(directory, fileName), flags: O_RDONLY) else { return false }
-        if flock(file.fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(file.fd, LOCK_UN)
-            return false
-        }
-        return true
-    }
-
+    /// Releases the lock and clears the pid, so nobody takes this (still running) process for the
+    /// writer any more.
     func release() {
+        try? file.truncate(to: 0)
         flock(file.fd, LOCK_UN)
     }
 }

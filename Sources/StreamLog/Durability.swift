@@ -14,8 +14,8 @@ final class FsyncCounter: Sendable {
 /// waits; one waiter at a time (the leader) fsyncs and releases everyone whose write that fsync
 /// covered. Each file has its own group commit, so partitions fsync in parallel.
 ///
-/// When the previous fsync served several writers, the next leader waits briefly (at most a
-/// quarter of a recent fsync) for as many writes to arrive before it starts: otherwise the
+/// When the previous fsync served several writers, the next leader waits briefly (at most half
+/// of a recent fsync) for as many writes to arrive before it starts: otherwise the
 /// writers released by one fsync would always miss the next and split into two alternating
 /// half-size groups.
 ///
@@ -44,7 +44,13 @@ final class GroupCommit: @unchecked Sendable {
         self.fsyncs = fsyncs
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(flushed, nil)
-        pthread_cond_init(arrived, nil)
+        // The gathering wait has a deadline: measure it on the monotonic clock, so a wall-clock
+        // step cannot stall a writer.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(arrived, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -102,7 +108,7 @@ final class GroupCommit: @unchecked Sendable {
         let window = averageFsyncNanos / 2
         let deadline = monotonicNanos() + window
         var limit = timespec()
-        clock_gettime(CLOCK_REALTIME, &limit)
+        clock_gettime(CLOCK_MONOTONIC, &limit)
         let wait = Int(window)
         limit.tv_nsec += wait
         limit.tv_sec += limit.tv_nsec / 1_000_000_000

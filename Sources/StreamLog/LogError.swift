@@ -27,7 +27,6 @@ public enum LogError: Error, Equatable, CustomStringConvertible {
     // Consumer groups
     case unknownMember(group: String, memberId: String)
     case illegalGeneration(group: String, memberId: String, generation: Int32, current: Int32)
-    case notAssigned(group: String, memberId: String, topic: String, partition: Int)
 
     public var description: String {
         switch self {
@@ -72,8 +71,6 @@ public enum LogError: Error, Equatable, CustomStringConvertible {
             return "group \"\(group)\" has no member \"\(member)\" (it left or its session timed out)"
         case let .illegalGeneration(group, member, generation, current):
             return "group \"\(group)\": member \"\(member)\" is at generation \(generation), the group is at \(current); rejoin before committing"
-        case let .notAssigned(group, member, topic, partition):
-            return "group \"\(group)\": member \"\(member)\" does not own \(topic)-\(partition) in this generation"
         }
     }
 }

@@ -75,9 +75,11 @@ enum LogMetrics {
 
         var corrupt = MetricFamily(name: "strm_log_partition_corrupt", type: .gauge, help: "1 when a corrupt batch stops reads of the partition (see `strmscope log verify`).")
         for tp in userPartitions { corrupt.add(["topic": tp.topic, "partition": String(tp.partition)], statuses[tp]!.corruption == nil ? 0 : 1) }
+        var failed = MetricFamily(name: "strm_log_partition_write_failed", type: .gauge, help: "1 when an fsync failed and the partition refuses appends.")
+        for tp in userPartitions { failed.add(["topic": tp.topic, "partition": String(tp.partition)], statuses[tp]!.writeFailure == nil ? 0 : 1) }
         var size = MetricFamily(name: "strm_log_partition_bytes", type: .gauge, help: "Bytes of segment data held for the partition.")
         for tp in userPartitions { size.add(["topic": tp.topic, "partition": String(tp.partition)], Double(statuses[tp]!.bytes)) }
-        out += [corrupt, size]
+        out += [corrupt, failed, size]
 
         guard includeProcessCounters else { return out }
         // Counters of the writing process: they start at zero when it starts, as Prometheus expects.

@@ -29,7 +29,7 @@ public enum LogVerifier {
     public static func verify(directory: String) throws(LogError) -> Report {
         guard FileSystem.isDirectory(directory) else { throw .noSuchDirectory(path: directory) }
         let catalog = try LogCatalog.load(from: directory)
-        let writerRunning = DirectoryLock.isHeld(in: directory)
+        let writerRunning = DirectoryLock.holder(of: directory).map(processIsAlive) ?? false
         var report = Report()
         for (topic, config) in catalog.topics.sorted(by: { $0.key < $1.key }) {
             for partition in 0..<config.partitions {

@@ -63,6 +63,8 @@ public struct PartitionStatus: Sendable, Equatable {
     public var segments: Int
     public var bytes: Int
     public var corruption: String?
+    /// A failed fsync: the partition takes no more writes (see `PartitionLog.failure`).
+    public var writeFailure: String?
 }
 
 /// One partition: an ordered list of segments, the last one active (appended to).
@@ -72,7 +74,9 @@ public struct PartitionStatus: Sendable, Equatable {
 ///   and the last one's `nextOffset` is `logEndOffset`;
 /// - `logStartOffset ≤ highWatermark ≤ logEndOffset`; records at or above the high watermark
 ///   are not yet acknowledged (an `acks=all` write waiting for its fsync) and are never served;
-/// - after a corruption is found nothing at or past it is served and no append is accepted.
+/// - after a corruption is found nothing at or past it is served and no append is accepted;
+/// - after an fsync fails no append is accepted (what was written since can no longer be promised
+///   durable, and later writes could not be acknowledged in order).
 final class PartitionLog: @unchecked Sendable {
     let topicPartition: TopicPartition
     let directory: String
@@ -84,14 +88,21 @@ final class PartitionLog: @unchecked Sendable {
     private var highWatermark: Int64 = 0
     /// `acks=all` batches waiting for their fsync, oldest first.
     private var pendingDurable: [(start: Int64, commit: GroupCommit, ticket: UInt64)] = []
+    /// The first fsync failure; sticky.
+    private var failure: LogError?
+    /// Where the writer publishes the high watermark for read-only processes (writer only).
+    private var watermarkFile: HighWatermarkFile?
     private var producers = ProducerStateTable()
     /// The first damage found: where it is, why, and the offset of the batch that should have
     /// been there (nothing at or past it is served).
     private var corruption: (file: String, position: Int, reason: String, offset: Int64)?
     private let fsyncs: FsyncCounter
     private var isClosed = false
+    /// Something was appended (or recovery changed a file) since the partition was opened.
+    private var modified = false
     private let clock: any Clock
-    private(set) var bytesAppended: UInt64 = 0
+    private let appendedBytes = Atomic<UInt64>(0)
+    var bytesAppended: UInt64 { appendedBytes.load(ordering: .relaxed) }
     /// Its own lock: acknowledgements record their latency without queueing behind appends.
     private let appendDurations = Mutex(Histogram(upperBounds: Histogram.latencySeconds))
 
@@ -114,12 +125,20 @@ final class PartitionLog: @unchecked Sendable {
     /// Opens (and for a writer, creates and recovers) the partition in `directory`.
     /// `clean` says the previous writer closed the log cleanly, so the active segment needs no scan.
     static func open(
-        _ tp: TopicPartition, directory: String, config: TopicConfig, clean: Bool, readOnly: Bool,
+        _ tp: TopicPartition, directory: String, config: TopicConfig, clean: Bool, readOnly: Bool, create: Bool = false,
         fsyncs: FsyncCounter, clock: any Clock, notes: inout [RecoveryNote]
     ) throws(LogError) -> PartitionLog {
         let log = PartitionLog(
             topicPartition: tp, directory: directory, config: config, readOnly: readOnly, fsyncs: fsyncs, clock: clock)
-        if !readOnly { try FileSystem.createDirectory(directory) }
+        if create && !readOnly {
+            try FileSystem.createDirectory(directory)
+        } else if !FileSystem.isDirectory(directory) {
+            // Never recreate a lost partition empty: its offsets would be handed out again.
+            let reason = "the partition directory is missing; restore it from a backup or recreate the topic"
+            log.corruption = (directory, 0, reason, 0)
+            notes.append(.corruption(file: directory, position: 0, reason: reason))
+            return log
+        }
         let names = try FileSystem.list(directory)
         let bases = names.compactMap { Segment.baseOffset(ofFile: $0, suffix: ".log") }.sorted()
         if !readOnly { try log.removeStrayFiles(names, bases: bases) }
@@ -127,6 +146,8 @@ final class PartitionLog: @unchecked Sendable {
             guard !readOnly else { return log }
             log.segments = [try log.createSegment(base: 0)]
             try FileSystem.syncDirectory(directory)
+            log.watermarkFile = try HighWatermarkFile(partitionDirectory: directory, forWriting: true)
+            log.watermarkFile?.publish(0)
             return log
         }
         for (i, base) in bases.enumerated() {
@@ -138,7 +159,11 @@ final class PartitionLog: @unchecked Sendable {
                 let reason = "the next segment starts at offset \(base), not at \(previous.nextOffset)"
                 log.markCorrupt(previous, position: previous.size, reason: reason, notes: &notes)
             }
-            if log.corruption != nil { continue }
+            if log.corruption != nil {
+                // Not loaded: it must look new, or age retention would take it for ancient.
+                segment.maxTimestampMs = .max
+                continue
+            }
             if readOnly {
                 try log.loadReadOnly(segment, isActive: isActive)
             } else if isActive && !clean {
@@ -150,6 +175,19 @@ final class PartitionLog: @unchecked Sendable {
         log.logEndOffset = log.segments.last!.nextOffset
         log.highWatermark = log.visibleEnd()
         try log.rebuildProducerState()
+        if !readOnly {
+            let active = log.segments.last!
+            let checkpoint = log.readRecoveryCheckpoint()
+            if !clean && log.corruption == nil && active.size > 0
+                && (checkpoint?.base != active.baseOffset || checkpoint?.position != active.size)
+            {
+                // What recovery kept is now on disk; damage below this point is never a torn tail.
+                try active.commit.syncAll()
+                try log.writeRecoveryCheckpoint()
+            }
+            log.watermarkFile = try HighWatermarkFile(partitionDirectory: directory, forWriting: true)
+            log.watermarkFile?.publish(log.highWatermark)
+        }
         return log
     }
 
@@ -174,17 +212,21 @@ final class PartitionLog: @unchecked Sendable {
     private func openSegment(base: Int64) throws(LogError) -> Segment {
         let path = FileSystem.join(directory, Segment.name(base: base, suffix: ".log"))
         let file = try FileHandleRef(path: path, flags: readOnly ? O_RDONLY : O_RDWR)
-        return Segment(
+        let segment = Segment(
             baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0,
             fsyncs: fsyncs)
+        segment.createdAtMs = clock.nowMs()
+        return segment
     }
 
     private func createSegment(base: Int64) throws(LogError) -> Segment {
         let path = FileSystem.join(directory, Segment.name(base: base, suffix: ".log"))
         let file = try FileHandleRef(path: path, flags: O_RDWR | O_CREAT | O_EXCL)
-        return Segment(
+        let segment = Segment(
             baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0,
             fsyncs: fsyncs)
+        segment.createdAtMs = clock.nowMs()
+        return segment
     }
 
     /// A segment the previous writer fsynced (sealed, or active after a clean close): trust the
@@ -246,8 +288,12 @@ final class PartitionLog: @unchecked Sendable {
         segment.firstTimestampMs = bytes.withUnsafeBytes { BatchFormat.parseHeader($0) }.baseTimestamp
     }
 
-    /// The active segment after an unclean shutdown: verify every batch; cut a torn tail, report
-    /// (never cut) damage that has intact data after it.
+    /// The active segment after an unclean shutdown: verify every batch, then decide what the
+    /// first damage is. Only the remains of an interrupted write are cut: a batch that runs past
+    /// the end of the file, or one whose tail is zero-filled from a sector boundary on (what a
+    /// power cut leaves of unflushed pages). Anything else — damage with intact data after it,
+    /// below the last recovery checkpoint, or a complete batch that fails its CRC — is corruption:
+    /// reported, never truncated away.
     private func recoverActive(_ segment: Segment, notes: inout [RecoveryNote]) throws(LogError) {
         let fileSize = try segment.file.size()
         let end = try verifiedScan(segment, to: fileSize)
@@ -263,13 +309,53 @@ final class PartitionLog: @unchecked Sendable {
             badPosition = position
             reason = why
         }
-        if try FrameScanner.intactFrameExists(segment.file, after: badPosition, end: fileSize, expectedOffset: segment.nextOffset) {
+        let checkpoint = readRecoveryCheckpoint()
+        if let checkpoint, checkpoint.base == segment.baseOffset, badPosition < checkpoint.position {
+            markCorrupt(segment, position: badPosition, reason: "\(reason), below the recovery checkpoint (data that was flushed)", notes: &notes)
+        } else if try FrameScanner.intactFrameExists(segment.file, after: badPosition, end: fileSize, expectedOffset: segment.nextOffset) {
             markCorrupt(segment, position: badPosition, reason: reason, notes: &notes)
+        } else if case .invalid = end, try !isInterruptedWrite(segment, at: badPosition, fileSize: fileSize) {
+            markCorrupt(segment, position: badPosition, reason: "\(reason) (a complete batch, not an interrupted write)", notes: &notes)
         } else {
             try segment.file.truncate(to: badPosition)
             try segment.file.syncData()
+            modified = true
             notes.append(.truncatedTornTail(file: segment.logPath, position: badPosition, bytes: fileSize - badPosition))
         }
+    }
+
+    /// True when the damaged frame at `position` looks like an interrupted write: its length runs
+    /// past the file, it is too short to hold a header, or from some 512-byte boundary to its end
+    /// it is all zeros.
+    private func isInterruptedWrite(_ segment: Segment, at position: Int, fileSize: Int) throws(LogError) -> Bool {
+        let head = try segment.file.read(at: position, count: min(4, fileSize - position))
+        guard head.count == 4 else { return true }
+        let length = head.reduce(0) { $0 << 8 | Int($1) }
+        if length == 0 { return true }
+        guard length >= BatchFormat.headerSize - 4, length <= BatchFormat.maxFrameLength, position + 4 + length <= fileSize else {
+            return position + 4 + length > fileSize
+        }
+        let frame = try segment.file.read(at: position, count: 4 + length)
+        guard let lastNonZero = frame.lastIndex(where: { $0 != 0 }) else { return true }
+        let zerosFrom = position + lastNonZero + 1
+        let boundary = (zerosFrom + 511) / 512 * 512
+        return boundary < position + frame.count
+    }
+
+    private var checkpointPath: String { FileSystem.join(directory, "recovery-checkpoint") }
+
+    /// `<segment base> <byte position>`: everything in that segment before the position was
+    /// flushed to disk when the checkpoint was written (at clean close and after recovery).
+    private func writeRecoveryCheckpoint() throws(LogError) {
+        guard let active = segments.last else { return }
+        try FileSystem.writeFileAtomically(checkpointPath, Array("\(active.baseOffset) \(active.size)\n".utf8))
+    }
+
+    private func readRecoveryCheckpoint() -> (base: Int64, position: Int)? {
+        guard let bytes = try? FileSystem.readFile(checkpointPath) else { return nil }
+        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count == 2, let base = Int64(fields[0]), let position = Int(fields[1]) else { return nil }
+        return (base, position)
     }
 
     /// A read-only view: what validates is visible; a damaged frame at the very end of the active
@@ -364,8 +450,9 @@ final class PartitionLog: @unchecked Sendable {
     /// An append written to the segment, possibly still waiting for its fsync (`acks=all`).
     struct PendingAppend {
         var result: AppendResult
-        /// The segment's group commit and this write's ticket in it, for `acks=all`.
-        var durability: (commit: GroupCommit, ticket: UInt64)?
+        /// Group commits (and tickets in them) this write must wait for: its own for `acks=all`,
+        /// or the original's when a retried batch arrives before the original was fsynced.
+        var durability: [(commit: GroupCommit, ticket: UInt64)]
         var startedNanos: UInt64
     }
 
@@ -383,32 +470,57 @@ final class PartitionLog: @unchecked Sendable {
         let started = monotonicNanos()
         lock.lock()
         defer { lock.unlock() }
-        let (result, durability) = try appendLocked(records, producer: producer, acks: acks)
-        return PendingAppend(result: result, durability: durability, startedNanos: started)
+        let (result, waits) = try appendLocked(records, producer: producer, acks: acks)
+        return PendingAppend(result: result, durability: waits.map { (commit: $0.0, ticket: $0.1) }, startedNanos: started)
     }
 
     /// Second half: waits until the write is acknowledged and makes it visible to consumers.
     func acknowledge(_ pending: PendingAppend) throws(LogError) {
-        if let (commit, ticket) = pending.durability {
-            try commit.waitDurable(ticket)
+        for (commit, ticket) in pending.durability {
+            do throws(LogError) {
+                try commit.waitDurable(ticket)
+            } catch {
+                lock.lock()
+                if failure == nil { failure = error }
+                lock.unlock()
+                throw error
+            }
         }
-        // The high watermark itself moves lazily, on the next read or status.
+        if !pending.durability.isEmpty {
+            // Move (and publish, for read-only processes) the high watermark past this write now.
+            lock.lock()
+            advanceHighWatermark()
+            lock.unlock()
+        }
         if !pending.result.duplicate {
             let seconds = Double(monotonicNanos() - pending.startedNanos) / 1e9
             appendDurations.withLock { $0.observe(seconds) }
         }
     }
 
+    /// The latest record timestamp the log accepts (9999-12-31T23:59:59.999Z); earlier than the
+    /// epoch is refused too. Keeps age arithmetic far from overflow.
+    static let maxTimestampMs: Int64 = 253_402_300_799_999
+
     private func appendLocked(
         _ records: [ProducerRecord], producer: ProducerBatchIdentity?, acks: Acks
-    ) throws(LogError) -> (AppendResult, (GroupCommit, UInt64)?) {
+    ) throws(LogError) -> (AppendResult, [(GroupCommit, UInt64)]) {
         guard !readOnly else { throw .readOnly }
         guard !isClosed else { throw .closed }
         if let corruption { throw .corruptBatch(file: corruption.file, position: corruption.position, reason: corruption.reason) }
+        if let failure { throw failure }
         // Retire fsynced entries here too, so a log nobody reads does not accumulate them.
         advanceHighWatermark()
         if let producer, case .duplicate(let original) = try producers.check(producer, count: records.count, partition: topicPartition) {
-            return (AppendResult(baseOffset: original.baseOffset, lastOffset: original.lastOffset, duplicate: true), nil)
+            // A retry may arrive before the original was fsynced: it is acknowledged only when
+            // everything up to the original is.
+            let waits = pendingDurable.filter { $0.start <= original.lastOffset }.map { ($0.commit, $0.ticket) }
+            return (AppendResult(baseOffset: original.baseOffset, lastOffset: original.lastOffset, duplicate: true), waits)
+        }
+        for record in records {
+            if let ts = record.timestampMs, ts < 0 || ts > Self.maxTimestampMs {
+                throw .invalidArgument("record timestamp \(ts) ms is outside 1970-01-01 … 9999-12-31")
+            }
         }
         let now = clock.nowMs()
         let batch = BatchFormat.encode(records, baseOffset: logEndOffset, defaultTimestampMs: now, producer: producer)
@@ -428,17 +540,18 @@ final class PartitionLog: @unchecked Sendable {
         let header = batch.withUnsafeBytes { BatchFormat.parseHeader($0) }
         active.noteBatch(header, at: position, indexInterval: config.indexIntervalBytes)
         logEndOffset = header.nextOffset
+        modified = true
         producers.record(header)
-        bytesAppended += UInt64(batch.count)
-        var durability: (GroupCommit, UInt64)? = nil
+        appendedBytes.add(UInt64(batch.count), ordering: .relaxed)
+        var waits: [(GroupCommit, UInt64)] = []
         if acks == .all {
             let ticket = active.commit.register()
             pendingDurable.append((header.baseOffset, active.commit, ticket))
-            durability = (active.commit, ticket)
-        } else if pendingDurable.isEmpty {
-            highWatermark = logEndOffset
+            waits = [(active.commit, ticket)]
+        } else {
+            advanceHighWatermark()
         }
-        return (AppendResult(baseOffset: header.baseOffset, lastOffset: header.lastOffset, duplicate: false), durability)
+        return (AppendResult(baseOffset: header.baseOffset, lastOffset: header.lastOffset, duplicate: false), waits)
     }
 
     /// Moves the high watermark past every `acks=all` batch whose fsync completed (never past a
@@ -446,14 +559,20 @@ final class PartitionLog: @unchecked Sendable {
     private func advanceHighWatermark() {
         let done = pendingDurable.prefix(while: { $0.commit.isDurable($0.ticket) }).count
         pendingDurable.removeFirst(done)
-        highWatermark = min(pendingDurable.first?.start ?? logEndOffset, visibleEnd())
+        let advanced = min(pendingDurable.first?.start ?? logEndOffset, visibleEnd())
+        if advanced != highWatermark {
+            highWatermark = advanced
+            watermarkFile?.publish(advanced)
+        }
     }
 
     private func rollIfNeeded(incomingBytes: Int, incomingRecords: Int, now: Int64) throws(LogError) {
         let active = segments[segments.count - 1]
         guard active.size > 0 else { return }
         let tooBig = active.size + incomingBytes > config.segmentBytes
-        let tooOld = now - active.firstTimestampMs >= config.segmentMs
+        // Age counts from the later of the segment's creation and its first record, so records
+        // stamped in the past do not roll a segment per batch.
+        let tooOld = now - max(active.createdAtMs, active.firstTimestampMs == .max ? now : active.firstTimestampMs) >= config.segmentMs
         // Relative offsets in the index are 32-bit.
         let tooManyOffsets = logEndOffset + Int64(incomingRecords) - active.baseOffset > Int64(UInt32.max)
         guard tooBig || tooOld || tooManyOffsets else { return }
@@ -487,7 +606,9 @@ final class PartitionLog: @unchecked Sendable {
         let now = clock.nowMs()
         var total = segments.reduce(0) { $0 + $1.size }
         var deleted = 0
-        while segments.count > 1 {
+        // Nothing at or after damage is deleted: it is evidence, and what follows it is unread.
+        let deletable = corruption.flatMap { c in segments.firstIndex(where: { $0.logPath == c.file }) } ?? (segments.count - 1)
+        while deleted < deletable && segments.count > 1 {
             let oldest = segments[0]
             let overSize = config.retentionBytes >= 0 && Int64(total - oldest.size) >= config.retentionBytes
             let overAge = config.retentionMs >= 0 && oldest.maxTimestampMs < now - config.retentionMs
@@ -506,11 +627,15 @@ final class PartitionLog: @unchecked Sendable {
     func deleteSegments(below offset: Int64) throws(LogError) {
         lock.lock()
         defer { lock.unlock() }
+        var deleted = false
         while segments.count > 1 && segments[1].baseOffset <= offset {
             try FileSystem.remove(segments[0].indexPath)
             try FileSystem.remove(segments[0].logPath)
             segments.removeFirst()
+            deleted = true
         }
+        // Durable removal, oldest first: after a power cut no subset with a gap can reappear.
+        if deleted { try FileSystem.syncDirectory(directory) }
     }
 
     /// Starts a new segment now (no-op when the active one is empty).
@@ -618,7 +743,12 @@ final class PartitionLog: @unchecked Sendable {
         var minimum = 64 << 10
         var expected: Int64? = nil
         while position < end {
-            let buffer = try readChunk(segment.file, at: position, count: min(max(maxBytes, minimum), end - position))
+            let want = min(max(maxBytes, minimum), end - position)
+            let buffer = try readChunk(segment.file, at: position, count: want)
+            if buffer.count < want {
+                // The file is shorter than the batches it is known to hold: it was cut outside the log.
+                throw corrupt(segment, at: position + buffer.count, "the segment file is shorter than expected (\(position + buffer.count) of \(end) bytes)")
+            }
             let coversEnd = position + buffer.count >= end
             var frames: [FetchedFrame] = []
             var local = 0
@@ -715,7 +845,10 @@ final class PartitionLog: @unchecked Sendable {
     private func refreshLocked() throws(LogError) {
         defer {
             logEndOffset = segments.last?.nextOffset ?? 0
-            highWatermark = visibleEnd()
+            // A live writer may have written batches it has not acknowledged yet (an acks=all
+            // write waiting for its fsync): read only as far as its published high watermark.
+            let published = HighWatermarkFile.read(partitionDirectory: directory) ?? .max
+            highWatermark = min(visibleEnd(), max(published, logStartOffset))
         }
         // The writer's retention deleted the oldest segments: let go of them (and their files).
         // If every known one went, the listing below starts over at the oldest that remains.
@@ -749,11 +882,19 @@ final class PartitionLog: @unchecked Sendable {
         return PartitionStatus(
             topicPartition: topicPartition, logStartOffset: logStartOffset, logEndOffset: logEndOffset, highWatermark: highWatermark,
             segments: segments.count, bytes: segments.reduce(0) { $0 + $1.size },
-            corruption: corruption.map { "\($0.file):\($0.position): \($0.reason)" })
+            corruption: corruption.map { "\($0.file):\($0.position): \($0.reason)" }, writeFailure: failure.map { "\($0)" })
     }
 
     var durationHistogram: Histogram {
         appendDurations.withLock { $0 }
+    }
+
+    /// True when nothing is known to be wrong (no corruption, no failed fsync): only then may the
+    /// log be marked cleanly closed, or the next open would skip the checks that found it.
+    var isHealthy: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return corruption == nil && failure == nil
     }
 
     /// Makes everything written durable and leaves files from which the next open needs no scan.
@@ -762,8 +903,54 @@ final class PartitionLog: @unchecked Sendable {
         defer { lock.unlock() }
         guard !readOnly, !isClosed, let active = segments.last else { return }
         isClosed = true
-        try active.commit.syncAll()
-        try active.writeIndexFile()
-        if corruption == nil { try writeProducerSnapshot() }
+        guard corruption == nil, failure == nil else { return }
+        // Only what changed is flushed and rewritten: a log opened to be read closes cheaply.
+        if modified || !FileSystem.exists(active.indexPath) {
+            try active.commit.syncAll()
+            try active.writeIndexFile()
+        }
+        if !FileSystem.exists(snapshotPath(logEndOffset)) { try writeProducerSnapshot() }
+        let checkpoint = readRecoveryCheckpoint()
+        if checkpoint?.base != active.baseOffset || checkpoint?.position != active.size { try writeRecoveryCheckpoint() }
     }
+}
+
+/// The writer's high watermark, published for read-only processes so they serve only
+/// acknowledged records too: `<pid u64><high watermark i64><crc32c u32>`, rewritten in place
+/// whenever it moves. Readers honour it only while that pid is alive (a writer is running);
+/// otherwise nothing is in flight and everything that validates on disk is readable.
+final class HighWatermarkFile: @unchecked Sendable {
+    static let fileName = "high-watermark"
+    private let file: FileHandleRef
+    private let pid = UInt64(getpid())
+
+    init(partitionDirectory: String, forWriting: Bool) throws(LogError) {
+        file = try FileHandleRef(
+            path: FileSystem.join(partitionDirectory, Self.fileName), flags: forWriting ? O_RDWR | O_CREAT : O_RDONLY)
+    }
+
+    func publish(_ highWatermark: Int64) {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(20)
+        withUnsafeBytes(of: pid.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: highWatermark.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: CRC32C.checksum(bytes).bigEndian) { bytes.append(contentsOf: $0) }
+        // Best effort: a reader that cannot read it falls back to what validates on disk.
+        try? file.write(at: 0, bytes)
+    }
+
+    /// The live writer's high watermark, or nil when there is no live writer (or no intact value).
+    static func read(partitionDirectory: String) -> Int64? {
+        guard let bytes = try? FileSystem.readFile(FileSystem.join(partitionDirectory, fileName)), bytes.count == 20 else { return nil }
+        let stored = bytes[16..<20].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard CRC32C.checksum(Array(bytes[0..<16])) == stored else { return nil }
+        let pid = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard processIsAlive(pid_t(truncatingIfNeeded: pid)) else { return nil }
+        return Int64(bitPattern: bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+}
+
+/// Whether a process with this pid exists (signal 0 checks without sending anything).
+func processIsAlive(_ pid: pid_t) -> Bool {
+    pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
 }

@@ -14,6 +14,8 @@ public final class Producer {
     public let epoch: Int16
     private var sequences: [TopicPartition: Int32] = [:]
     private var roundRobin: [String: Int] = [:]
+    /// Set when an acknowledgement failed; every later send fails with it.
+    private var failed: LogError?
     /// Partition counts never change after a topic is created; caching them keeps `send` off the
     /// log's global lock.
     private var partitionCounts: [String: Int] = [:]
@@ -42,6 +44,7 @@ public final class Producer {
     /// Sends `records` to `topic` and returns, in input order, where each landed, once all are
     /// acknowledged. Records of one partition go in one batch, in input order.
     public func send(topic: String, _ records: [ProducerRecord]) throws(LogError) -> [RecordMetadata] {
+        if let failed { throw failed }
         guard let partitions = partitionCounts[topic] ?? log.topicConfig(topic)?.partitions else { throw .unknownTopic(topic) }
         partitionCounts[topic] = partitions
         var byPartition: [Int: [Int]] = [:]
@@ -49,7 +52,8 @@ public final class Producer {
             byPartition[partition(for: record, topic: topic, partitions: partitions), default: []].append(i)
         }
         var metadata = [RecordMetadata](repeating: RecordMetadata(partition: -1, offset: -1), count: records.count)
-        // Write every partition's batch first, then wait once: with acks=all they share an fsync.
+        // Write every partition's batch first, then wait for each: the partitions' files are fsynced
+        // one after another, each fsync shared with whatever else waits on that file.
         var pending: [(PartitionLog, PartitionLog.PendingAppend, [Int], Int)] = []
         for (partition, indexes) in byPartition.sorted(by: { $0.key < $1.key }) {
             let tp = TopicPartition(topic, partition)
@@ -59,7 +63,15 @@ public final class Producer {
             pending.append((log, write, indexes, partition))
         }
         for (log, write, indexes, partition) in pending {
-            try log.acknowledge(write)
+            do throws(LogError) {
+                try log.acknowledge(write)
+            } catch {
+                // The batch's sequence is spent but its durability unknown: retrying with a new
+                // sequence could write it twice. Like Kafka's fatal producer errors, this producer
+                // is done; a new one (new id) must be created.
+                failed = error
+                throw error
+            }
             for (n, i) in indexes.enumerated() {
                 metadata[i] = RecordMetadata(partition: partition, offset: write.result.baseOffset + Int64(n))
             }

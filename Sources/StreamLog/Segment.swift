@@ -14,8 +14,10 @@ final class Segment: @unchecked Sendable {
     var size: Int
     var nextOffset: Int64
     var maxTimestampMs: Int64
-    /// Timestamp of the first batch (Int64.max while empty): age-based rolling counts from it.
+    /// Timestamp of the first batch (Int64.max while empty): age-based rolling counts from it…
     var firstTimestampMs: Int64 = .max
+    /// …or from when this process created or opened the segment, whichever is later.
+    var createdAtMs: Int64 = 0
     var index = OffsetIndex()
     var bytesSinceIndexEntry = 0
 

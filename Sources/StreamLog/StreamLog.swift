@@ -48,7 +48,7 @@ public final class StreamLog: @unchecked Sendable {
     public let isReadOnly: Bool
     public let clock: any Clock
     /// What recovery found when the log was opened (torn tails cut, corruption, rebuilt indexes).
-    public let recoveryNotes: [RecoveryNote]
+    public private(set) var recoveryNotes: [RecoveryNote]
 
     private let lock = NSLock()
     private var catalog: LogCatalog
@@ -105,6 +105,9 @@ public final class StreamLog: @unchecked Sendable {
         var catalog = FileSystem.exists(catalogPath) ? try LogCatalog.load(from: directory) : LogCatalog()
         if !readOnly && !FileSystem.exists(catalogPath) { try catalog.save(to: directory) }
 
+        // Topics whose directories this open creates (a new log's internal topics); any other
+        // missing partition directory is damage, never silently recreated empty.
+        var createdNow: Set<String> = []
         let markerPath = FileSystem.join(directory, cleanShutdownMarker)
         let clean = FileSystem.exists(markerPath)
         if !readOnly {
@@ -113,15 +116,14 @@ public final class StreamLog: @unchecked Sendable {
                 try FileSystem.remove(markerPath)
                 try FileSystem.syncDirectory(directory)
             }
-            var changed = false
             for (name, config) in [
                 (offsetsTopic, TopicConfig(partitions: 1, segmentBytes: 8 << 20, retentionMs: -1)),
                 (eventsTopic, TopicConfig(partitions: 1, segmentBytes: 8 << 20, retentionMs: 7 * 86_400_000)),
             ] where catalog.topics[name] == nil {
                 catalog.topics[name] = config
-                changed = true
+                createdNow.insert(name)
             }
-            if changed { try catalog.save(to: directory) }
+            if !createdNow.isEmpty { try catalog.save(to: directory) }
         }
 
         let fsyncs = FsyncCounter()
@@ -132,14 +134,14 @@ public final class StreamLog: @unchecked Sendable {
                 let tp = TopicPartition(topic, p)
                 partitions[tp] = try PartitionLog.open(
                     tp, directory: FileSystem.join(directory, tp.description), config: config, clean: clean, readOnly: readOnly,
-                    fsyncs: fsyncs, clock: clock, notes: &notes)
+                    create: createdNow.contains(topic), fsyncs: fsyncs, clock: clock, notes: &notes)
             }
         }
         let log = StreamLog(
             directory: directory, readOnly: readOnly, clock: clock, catalog: catalog, partitions: partitions, fsyncs: fsyncs,
             directoryLock: directoryLock, notes: notes)
-        try log.replayInternalTopics()
-        if !readOnly { try log.compactOffsetsIfLarge() }
+        // Compaction rewrites what the replay found: only after a complete replay.
+        if log.replayInternalTopics() && !readOnly { try log.compactOffsetsIfLarge() }
         return log
     }
 
@@ -151,8 +153,15 @@ public final class StreamLog: @unchecked Sendable {
         guard !closed else { return }
         closedFlag.store(true, ordering: .releasing)
         guard !isReadOnly else { return }
+        var healthy = true
         for (_, partition) in partitions.all.sorted(by: { $0.key < $1.key }) {
+            healthy = healthy && partition.isHealthy
             try partition.close()
+        }
+        // Known damage must be found again by the next open's checks: no clean marker then.
+        guard healthy else {
+            directoryLock?.release()
+            return
         }
         let marker = try FileHandleRef(path: FileSystem.join(directory, Self.cleanShutdownMarker), flags: O_WRONLY | O_CREAT | O_TRUNC)
         try marker.syncData()
@@ -189,7 +198,7 @@ public final class StreamLog: @unchecked Sendable {
         for p in 0..<config.partitions {
             let tp = TopicPartition(name, p)
             created[tp] = try PartitionLog.open(
-                tp, directory: FileSystem.join(directory, tp.description), config: config, clean: true, readOnly: false,
+                tp, directory: FileSystem.join(directory, tp.description), config: config, clean: true, readOnly: false, create: true,
                 fsyncs: fsyncs, clock: clock, notes: &notes)
         }
         try FileSystem.syncDirectory(directory)
@@ -199,9 +208,12 @@ public final class StreamLog: @unchecked Sendable {
         try updated.save(to: directory)
         catalog = updated
         partitions.add(created)
+        // The topic exists now; a group that cannot record its rebalance keeps its old generation
+        // (and assignment) until its next membership change, rather than failing the creation.
         let counts = partitionCounts()
+        let now = clock.nowMs()
         for id in groups.keys.sorted() {
-            if let record = groups[id]!.topicsChanged(partitionCounts: counts, now: clock.nowMs()) { try recordRebalance(record) }
+            _ = try? changeGroup(id) { $0.topicsChanged(partitionCounts: counts, now: now) }
         }
         return true
     }
@@ -311,13 +323,11 @@ public final class StreamLog: @unchecked Sendable {
         try checkWritable()
         for topic in topics where catalog.topics[topic] == nil { throw .unknownTopic(topic) }
         try expireSessionsLocked(group)
-        var state = groups[group] ?? ConsumerGroupState(group: group, generation: lastGeneration[group] ?? 0, strategy: strategy)
-        if state.isEmpty { state.strategy = strategy }
-        let record = state.join(
-            memberId: memberId, topics: Set(topics), sessionTimeoutMs: sessionTimeoutMs, partitionCounts: partitionCounts(),
-            now: clock.nowMs())
-        groups[group] = state
-        if let record { try recordRebalance(record) }
+        let counts = partitionCounts()
+        let now = clock.nowMs()
+        let state = try changeGroup(group, strategy: strategy) {
+            $0.join(memberId: memberId, topics: Set(topics), sessionTimeoutMs: sessionTimeoutMs, partitionCounts: counts, now: now)
+        }
         return GroupMembership(group: group, memberId: memberId, generation: state.generation, partitions: state.assignment[memberId] ?? [])
     }
 
@@ -337,14 +347,14 @@ public final class StreamLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         try checkWritable()
-        guard var state = groups[group] else { return }
-        let record = state.leave(memberId: memberId, partitionCounts: partitionCounts(), now: clock.nowMs())
-        groups[group] = state
-        if let record { try recordRebalance(record) }
+        guard groups[group] != nil else { return }
+        let counts = partitionCounts()
+        let now = clock.nowMs()
+        _ = try changeGroup(group) { $0.leave(memberId: memberId, partitionCounts: counts, now: now) }
     }
 
     /// Checks every group for members whose session ran out (the demo and long runs call this on
-    /// a timer; group operations also check their own group).
+    /// a timer; group operations, listings and metrics also check).
     public func expireSessions() throws(LogError) {
         lock.lock()
         defer { lock.unlock() }
@@ -353,19 +363,32 @@ public final class StreamLog: @unchecked Sendable {
     }
 
     private func expireSessionsLocked(_ group: String) throws(LogError) {
-        guard var state = groups[group] else { return }
-        let record = state.expireSessions(partitionCounts: partitionCounts(), now: clock.nowMs())
+        guard groups[group] != nil else { return }
+        let counts = partitionCounts()
+        let now = clock.nowMs()
+        _ = try changeGroup(group) { $0.expireSessions(partitionCounts: counts, now: now) }
+    }
+
+    /// Applies a membership change to a copy of the group. The copy replaces the group only once
+    /// the rebalance it caused (if any) is recorded, so a failed write leaves no new generation
+    /// behind without its event.
+    private func changeGroup(
+        _ group: String, strategy: AssignmentStrategy? = nil, _ change: (inout ConsumerGroupState) -> RebalanceRecord?
+    ) throws(LogError) -> ConsumerGroupState {
+        var state = groups[group] ?? ConsumerGroupState(group: group, generation: lastGeneration[group] ?? 0, strategy: strategy ?? .range)
+        if let strategy, state.isEmpty { state.strategy = strategy }
+        if let record = change(&state) { try recordRebalance(record) }
         groups[group] = state
-        if let record { try recordRebalance(record) }
+        return state
     }
 
     /// Generation of each group as last persisted (members do not survive a restart; generations do).
     private var lastGeneration: [String: Int32] = [:]
 
+    /// Writes the new generation (fsynced: a generation is never handed out twice, even after a
+    /// power cut) and the rebalance event; only then counts it.
     private func recordRebalance(_ record: RebalanceRecord) throws(LogError) {
-        lastGeneration[record.group] = record.generation
-        counters.rebalances[record.group, default: 0] += 1
-        try appendInternal(.groupGeneration(group: record.group, generation: record.generation), acks: .leader)
+        try appendInternal(.groupGeneration(group: record.group, generation: record.generation), acks: .all)
         let event = Event(
             kind: .rebalance, timeMs: record.timeMs, labels: ["consumergroup": record.group],
             title: "rebalance \(record.group) gen \(record.previousGeneration)→\(record.generation): \(record.reason)",
@@ -377,6 +400,8 @@ public final class StreamLog: @unchecked Sendable {
         let value = (try? JSONEncoder.sorted.encode(event)).map { Array($0) } ?? []
         _ = try partitionLocked(TopicPartition(Self.eventsTopic, 0)).append(
             [ProducerRecord(key: Array(record.group.utf8), value: value)], producer: nil, acks: .leader)
+        lastGeneration[record.group] = record.generation
+        counters.rebalances[record.group, default: 0] += 1
     }
 
     /// Commits `offsets` (the next offset to read, per partition) for `group`. A member commits
@@ -396,8 +421,23 @@ public final class StreamLog: @unchecked Sendable {
             throw error
         }
         lock.unlock()
-        if let (partition, write) = pending { try partition.acknowledge(write) }
+        guard let (partition, write) = pending else { return }
+        try partition.acknowledge(write)
+        // Only a durable commit moves the offsets others see; concurrent commits apply in the
+        // order they were written, whatever order their acknowledgements came back in.
+        lock.lock()
+        for (tp, offset) in offsets { applyCommit(group, tp, offset, writtenAt: write.result.baseOffset) }
+        lock.unlock()
     }
+
+    private func applyCommit(_ group: String, _ tp: TopicPartition, _ offset: Int64, writtenAt logOffset: Int64) {
+        guard logOffset >= commitWrittenAt[group]?[tp] ?? -1 else { return }
+        committed[group, default: [:]][tp] = offset
+        commitWrittenAt[group, default: [:]][tp] = logOffset
+    }
+
+    /// For each commit in `committed`, where in `__consumer_offsets` it was written.
+    private var commitWrittenAt: [String: [TopicPartition: Int64]] = [:]
 
     private func commitLocked(
         _ group: String, memberId: String?, generation: Int32?, offsets: [TopicPartition: Int64]
@@ -419,7 +459,8 @@ public final class StreamLog: @unchecked Sendable {
         for (tp, offset) in offsets {
             let status = try partitionLocked(tp).status()
             guard offset >= 0 && offset <= status.highWatermark else {
-                throw .offsetOutOfRange(topic: tp.topic, partition: tp.partition, offset: offset, start: 0, end: status.highWatermark)
+                throw .invalidArgument(
+                    "cannot commit offset \(offset) for \(tp): it is past the last acknowledged record (high watermark \(status.highWatermark))")
             }
         }
         guard !offsets.isEmpty else { return nil }
@@ -428,9 +469,7 @@ public final class StreamLog: @unchecked Sendable {
             InternalRecord.offsetCommit(group: group, topic: tp.topic, partition: tp.partition, offset: offset, timeMs: now).encoded()
         }
         let offsetsPartition = try partitionLocked(TopicPartition(Self.offsetsTopic, 0))
-        let write = try offsetsPartition.write(records, producer: nil, acks: .all)
-        for (tp, offset) in offsets { committed[group, default: [:]][tp] = offset }
-        return (offsetsPartition, write)
+        return (offsetsPartition, try offsetsPartition.write(records, producer: nil, acks: .all))
     }
 
     /// Durable committed offsets of `group` (the next offset each partition will be read from).
@@ -448,6 +487,8 @@ public final class StreamLog: @unchecked Sendable {
 
     public func groupStatus(_ group: String) -> GroupStatus {
         lock.lock()
+        // Members whose session ran out are gone, whether or not anyone touched the group since.
+        if !isReadOnly && !closed { try? expireSessionsLocked(group) }
         let commits = committed[group] ?? [:]
         let members = groups[group]?.memberIds ?? []
         let generation = groups[group]?.generation ?? lastGeneration[group] ?? 0
@@ -529,7 +570,7 @@ public final class StreamLog: @unchecked Sendable {
     /// Rebalance events on the timeline between two times (inclusive), oldest first.
     public func events(fromMs: Int64 = .min, toMs: Int64 = .max) throws(LogError) -> [Event] {
         var events: [Event] = []
-        try forEachInternalRecord(Self.eventsTopic) { value in
+        forEachInternalRecord(Self.eventsTopic) { _, value in
             if let event = try? JSONDecoder().decode(Event.self, from: Data(value)), event.timeMs >= fromMs, event.timeMs <= toMs {
                 events.append(event)
             }
@@ -541,31 +582,39 @@ public final class StreamLog: @unchecked Sendable {
         _ = try partitionLocked(TopicPartition(Self.offsetsTopic, 0)).append([record.encoded()], producer: nil, acks: acks)
     }
 
-    private func forEachInternalRecord(_ topic: String, _ body: ([UInt8]) -> Void) throws(LogError) {
+    /// Visits every record value of an internal topic with its offset. Damage ends the replay
+    /// where it is (reported as a recovery note): one bad batch in `__strm_events` must not make
+    /// the whole log impossible to open. Returns false when the replay did not reach the end.
+    @discardableResult
+    private func forEachInternalRecord(_ topic: String, _ body: (Int64, [UInt8]) -> Void) -> Bool {
         let tp = TopicPartition(topic, 0)
-        guard let partition = partitions[tp] else { return }
+        guard let partition = partitions[tp] else { return true }
         var offset = partition.status().logStartOffset
         while true {
-            let result = try partition.fetch(from: offset, maxBytes: 4 << 20)
-            if result.isEmpty { break }
-            do {
-                try result.forEachRecord { view in
-                    if let value = view.value { body(Array(value)) }
+            do throws(LogError) {
+                let result = try partition.fetch(from: offset, maxBytes: 4 << 20)
+                if result.isEmpty { return true }
+                try? result.forEachRecord { view in
+                    if let value = view.value { body(view.offset, Array(value)) }
                 }
+                offset = result.nextOffset
             } catch {
-                throw .corruptBatch(file: "\(directory)/\(tp)", position: -1, reason: "undecodable record: \(error)")
+                let note = RecoveryNote.corruption(
+                    file: "\(directory)/\(tp)", position: 0,
+                    reason: "\(error); \(topic) was read only up to offset \(offset)")
+                if !recoveryNotes.contains(note) { recoveryNotes.append(note) }
+                return false
             }
-            offset = result.nextOffset
         }
     }
 
     /// Rebuilds committed offsets, group generations, the producer-id reservation and the
-    /// rebalance counts from the internal topics.
-    private func replayInternalTopics() throws(LogError) {
-        try forEachInternalRecord(Self.offsetsTopic) { value in
+    /// rebalance counts from the internal topics. True when both were read to their end.
+    private func replayInternalTopics() -> Bool {
+        let offsetsComplete = forEachInternalRecord(Self.offsetsTopic) { logOffset, value in
             switch InternalRecord.decode(value) {
             case let .offsetCommit(group, topic, partition, offset, _)?:
-                committed[group, default: [:]][TopicPartition(topic, partition)] = offset
+                applyCommit(group, TopicPartition(topic, partition), offset, writtenAt: logOffset)
             case let .groupGeneration(group, generation)?:
                 lastGeneration[group] = max(lastGeneration[group] ?? 0, generation)
             case let .producerIds(next)?:
@@ -577,13 +626,14 @@ public final class StreamLog: @unchecked Sendable {
         let written = partitions.all.values.map(\.largestProducerId).max() ?? -1
         nextProducerId = max(reservedProducerIds, written + 1)
         reservedProducerIds = nextProducerId
-        try forEachInternalRecord(Self.eventsTopic) { value in
+        let eventsComplete = forEachInternalRecord(Self.eventsTopic) { _, value in
             if let event = try? JSONDecoder().decode(Event.self, from: Data(value)), event.kind == .rebalance,
                 let group = event.labels["consumergroup"]
             {
                 counters.rebalances[group, default: 0] += 1
             }
         }
+        return offsetsComplete && eventsComplete
     }
 
     /// Rewrites the latest commits into a fresh segment and drops the older ones once the offsets
@@ -616,6 +666,9 @@ public final class StreamLog: @unchecked Sendable {
     /// The log's metrics with kafka_exporter's names and labels, plus strmscope's own.
     public func metricFamilies() -> [MetricFamily] {
         lock.lock()
+        if !isReadOnly && !closed {
+            for group in groups.keys.sorted() { try? expireSessionsLocked(group) }
+        }
         let parts = partitions.all
         let commits = committed
         let memberCounts = groups.mapValues { $0.members.count }

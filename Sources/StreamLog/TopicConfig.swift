@@ -53,9 +53,9 @@ public enum RecoveryNote: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .truncatedTornTail(file, position, bytes):
-            "recovered \(file): truncated a torn tail of \(bytes) bytes at byte \(position) (an unacknowledged write)"
+            "recovered \(file): truncated a torn tail of \(bytes) bytes at byte \(position) (the remains of an interrupted write, never acknowledged as fsynced)"
         case let .corruption(file, position, reason):
-            "\(file):\(position): corrupt batch: \(reason); records from here on are not served and the partition is read-only"
+            "\(file):\(position): corrupt batch: \(reason); records from here on are not served and the partition refuses appends until it is restored"
         case let .rebuiltIndex(file):
             "rebuilt offset index \(file)"
         }
