@@ -24,6 +24,10 @@ final class FsyncCounter: Sendable {
 final class GroupCommit: @unchecked Sendable {
     private let file: FileHandleRef
     private let fsyncs: FsyncCounter
+    /// Told the byte position up to which the file is durable after every successful fsync.
+    private let onDurable: (@Sendable (Int) -> Void)?
+    /// The end of the furthest write registered so far.
+    private var issuedPosition = 0
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     /// Signalled when an fsync completes (waiters check their ticket).
     private let flushed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -39,9 +43,10 @@ final class GroupCommit: @unchecked Sendable {
     private var averageFsyncNanos: UInt64 = 0
     private var failure: LogError?
 
-    init(file: FileHandleRef, fsyncs: FsyncCounter) {
+    init(file: FileHandleRef, fsyncs: FsyncCounter, onDurable: (@Sendable (Int) -> Void)? = nil) {
         self.file = file
         self.fsyncs = fsyncs
+        self.onDurable = onDurable
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(flushed, nil)
         // The gathering wait has a deadline: measure it on the monotonic clock, so a wall-clock
@@ -62,11 +67,12 @@ final class GroupCommit: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Call after a write to the file returned; the ticket covers that write.
-    func register() -> UInt64 {
+    /// Call after a write to the file returned (ending at byte `position`); the ticket covers it.
+    func register(upTo position: Int) -> UInt64 {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         issuedTicket += 1
+        issuedPosition = max(issuedPosition, position)
         if gathering { pthread_cond_signal(arrived) }
         return issuedTicket
     }
@@ -91,13 +97,15 @@ final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    /// Makes every registered write durable now (segment roll, close).
-    func syncAll() throws(LogError) {
+    /// Makes every write up to byte `position` (registered or not: `acks=leader` writes too)
+    /// durable now (segment roll, close, after recovery).
+    func syncAll(upTo position: Int) throws(LogError) {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while flushing { pthread_cond_wait(flushed, mutex) }
         if let failure { throw failure }
         flushing = true
+        issuedPosition = max(issuedPosition, position)
         try flushLocked()
     }
 
@@ -123,6 +131,7 @@ final class GroupCommit: @unchecked Sendable {
     /// Leader only, lock held on entry and exit (released around the fsync itself).
     private func flushLocked() throws(LogError) {
         let target = issuedTicket
+        let position = issuedPosition
         let started = monotonicNanos()
         pthread_mutex_unlock(mutex)
         var error: LogError?
@@ -137,6 +146,7 @@ final class GroupCommit: @unchecked Sendable {
         } else {
             lastGroupSize = max(1, target - durableTicket)
             durable.store(target, ordering: .releasing)
+            onDurable?(position)
         }
         pthread_cond_broadcast(flushed)
         if let error { throw error }

@@ -89,7 +89,7 @@ public enum LogVerifier {
                 if isLast && !intactAfter {
                     let message = writerRunning
                         ? "\(size - position) bytes after the last whole batch: a write in progress (the writer holds the lock)"
-                        : "torn tail of \(size - position) bytes (\(reason)): an unacknowledged write, cut off when a writer next opens the log"
+                        : "torn tail of \(size - position) bytes (\(reason)): the remains of an interrupted write; a writer opening the log after a crash cuts it off"
                     report.problems.append(Problem(severity: .warning, file: logPath, position: position, message: message))
                 } else {
                     report.problems.append(Problem(severity: .corruption, file: logPath, position: position, message: reason))

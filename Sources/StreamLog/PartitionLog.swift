@@ -92,6 +92,8 @@ final class PartitionLog: @unchecked Sendable {
     private var failure: LogError?
     /// Where the writer publishes the high watermark for read-only processes (writer only).
     private var watermarkFile: HighWatermarkFile?
+    /// How far the active segment is known to be on disk (writer only).
+    private var checkpoint: RecoveryCheckpoint?
     private var producers = ProducerStateTable()
     /// The first damage found: where it is, why, and the offset of the batch that should have
     /// been there (nothing at or past it is served).
@@ -141,7 +143,10 @@ final class PartitionLog: @unchecked Sendable {
         }
         let names = try FileSystem.list(directory)
         let bases = names.compactMap { Segment.baseOffset(ofFile: $0, suffix: ".log") }.sorted()
-        if !readOnly { try log.removeStrayFiles(names, bases: bases) }
+        if !readOnly {
+            try log.removeStrayFiles(names, bases: bases)
+            log.checkpoint = try RecoveryCheckpoint(partitionDirectory: directory)
+        }
         if bases.isEmpty {
             guard !readOnly else { return log }
             log.segments = [try log.createSegment(base: 0)]
@@ -177,13 +182,10 @@ final class PartitionLog: @unchecked Sendable {
         try log.rebuildProducerState()
         if !readOnly {
             let active = log.segments.last!
-            let checkpoint = log.readRecoveryCheckpoint()
-            if !clean && log.corruption == nil && active.size > 0
-                && (checkpoint?.base != active.baseOffset || checkpoint?.position != active.size)
-            {
-                // What recovery kept is now on disk; damage below this point is never a torn tail.
-                try active.commit.syncAll()
-                try log.writeRecoveryCheckpoint()
+            let known = log.checkpoint?.current
+            if !clean && log.corruption == nil && active.size > 0 && (known?.base != active.baseOffset || known?.position != active.size) {
+                // What recovery kept goes to disk now: damage below it is never taken for a torn tail.
+                try active.commit.syncAll(upTo: active.size)
             }
             log.watermarkFile = try HighWatermarkFile(partitionDirectory: directory, forWriting: true)
             log.watermarkFile?.publish(log.highWatermark)
@@ -214,7 +216,7 @@ final class PartitionLog: @unchecked Sendable {
         let file = try FileHandleRef(path: path, flags: readOnly ? O_RDONLY : O_RDWR)
         let segment = Segment(
             baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0,
-            fsyncs: fsyncs)
+            fsyncs: fsyncs, checkpoint: checkpoint)
         segment.createdAtMs = clock.nowMs()
         return segment
     }
@@ -224,7 +226,7 @@ final class PartitionLog: @unchecked Sendable {
         let file = try FileHandleRef(path: path, flags: O_RDWR | O_CREAT | O_EXCL)
         let segment = Segment(
             baseOffset: base, file: file, indexPath: FileSystem.join(directory, Segment.name(base: base, suffix: ".index")), size: 0,
-            fsyncs: fsyncs)
+            fsyncs: fsyncs, checkpoint: checkpoint)
         segment.createdAtMs = clock.nowMs()
         return segment
     }
@@ -274,7 +276,7 @@ final class PartitionLog: @unchecked Sendable {
         case .complete:
             if !readOnly { try segment.writeIndexFile() }
         case .incomplete(let position):
-            markCorrupt(segment, position: position, reason: "batch runs past the end of a sealed segment", notes: &notes)
+            markCorrupt(segment, position: position, reason: "batch runs past the end of the segment", notes: &notes)
         case .invalid(let position, let reason):
             markCorrupt(segment, position: position, reason: reason, notes: &notes)
         }
@@ -309,8 +311,7 @@ final class PartitionLog: @unchecked Sendable {
             badPosition = position
             reason = why
         }
-        let checkpoint = readRecoveryCheckpoint()
-        if let checkpoint, checkpoint.base == segment.baseOffset, badPosition < checkpoint.position {
+        if let known = checkpoint?.current, known.base == segment.baseOffset, badPosition < known.position {
             markCorrupt(segment, position: badPosition, reason: "\(reason), below the recovery checkpoint (data that was flushed)", notes: &notes)
         } else if try FrameScanner.intactFrameExists(segment.file, after: badPosition, end: fileSize, expectedOffset: segment.nextOffset) {
             markCorrupt(segment, position: badPosition, reason: reason, notes: &notes)
@@ -340,22 +341,6 @@ final class PartitionLog: @unchecked Sendable {
         let zerosFrom = position + lastNonZero + 1
         let boundary = (zerosFrom + 511) / 512 * 512
         return boundary < position + frame.count
-    }
-
-    private var checkpointPath: String { FileSystem.join(directory, "recovery-checkpoint") }
-
-    /// `<segment base> <byte position>`: everything in that segment before the position was
-    /// flushed to disk when the checkpoint was written (at clean close and after recovery).
-    private func writeRecoveryCheckpoint() throws(LogError) {
-        guard let active = segments.last else { return }
-        try FileSystem.writeFileAtomically(checkpointPath, Array("\(active.baseOffset) \(active.size)\n".utf8))
-    }
-
-    private func readRecoveryCheckpoint() -> (base: Int64, position: Int)? {
-        guard let bytes = try? FileSystem.readFile(checkpointPath) else { return nil }
-        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard fields.count == 2, let base = Int64(fields[0]), let position = Int(fields[1]) else { return nil }
-        return (base, position)
     }
 
     /// A read-only view: what validates is visible; a damaged frame at the very end of the active
@@ -545,7 +530,7 @@ final class PartitionLog: @unchecked Sendable {
         appendedBytes.add(UInt64(batch.count), ordering: .relaxed)
         var waits: [(GroupCommit, UInt64)] = []
         if acks == .all {
-            let ticket = active.commit.register()
+            let ticket = active.commit.register(upTo: active.size)
             pendingDurable.append((header.baseOffset, active.commit, ticket))
             waits = [(active.commit, ticket)]
         } else {
@@ -582,7 +567,7 @@ final class PartitionLog: @unchecked Sendable {
     /// Seals the active segment (fsync, index file, producer snapshot) and starts a new one.
     private func roll() throws(LogError) {
         let active = segments[segments.count - 1]
-        try active.commit.syncAll()
+        try active.commit.syncAll(upTo: active.size)
         try active.writeIndexFile()
         try writeProducerSnapshot()
         segments.append(try createSegment(base: logEndOffset))
@@ -745,11 +730,10 @@ final class PartitionLog: @unchecked Sendable {
         while position < end {
             let want = min(max(maxBytes, minimum), end - position)
             let buffer = try readChunk(segment.file, at: position, count: want)
-            if buffer.count < want {
-                // The file is shorter than the batches it is known to hold: it was cut outside the log.
-                throw corrupt(segment, at: position + buffer.count, "the segment file is shorter than expected (\(position + buffer.count) of \(end) bytes)")
-            }
-            let coversEnd = position + buffer.count >= end
+            // A file shorter than the batches it is known to hold was cut outside the log: what
+            // it still holds whole is served, then the cut is reported.
+            let cut = buffer.count < want
+            let coversEnd = cut || position + buffer.count >= end
             var frames: [FetchedFrame] = []
             var local = 0
             scan: while local < buffer.count {
@@ -767,9 +751,12 @@ final class PartitionLog: @unchecked Sendable {
                     local += header.frameSize
                 case .incomplete(let frameSize):
                     if coversEnd {
-                        if first { return .staleIndex }
+                        if first && !cut { return .staleIndex }
                         if !frames.isEmpty { return .batches(buffer, frames, reachedHighWatermark: false) }
-                        throw corrupt(segment, at: position + local, "batch runs past the end of the segment")
+                        throw corrupt(
+                            segment, at: position + local,
+                            cut ? "the segment file is shorter than expected (\(position + buffer.count) of \(end) bytes)"
+                                : "batch runs past the end of the segment")
                     }
                     if local == 0 { minimum = max(minimum, (frameSize ?? 0) + 1, buffer.count * 2) }
                     break scan
@@ -780,6 +767,9 @@ final class PartitionLog: @unchecked Sendable {
                 }
             }
             if !frames.isEmpty { return .batches(buffer, frames, reachedHighWatermark: false) }
+            if cut && position + local >= position + buffer.count {
+                throw corrupt(segment, at: position + buffer.count, "the segment file is shorter than expected (\(position + buffer.count) of \(end) bytes)")
+            }
             position += local
         }
         return .batches([], [], reachedHighWatermark: false)
@@ -905,13 +895,12 @@ final class PartitionLog: @unchecked Sendable {
         isClosed = true
         guard corruption == nil, failure == nil else { return }
         // Only what changed is flushed and rewritten: a log opened to be read closes cheaply.
-        if modified || !FileSystem.exists(active.indexPath) {
-            try active.commit.syncAll()
-            try active.writeIndexFile()
+        let known = checkpoint?.current
+        if modified || known?.base != active.baseOffset || known?.position != active.size {
+            try active.commit.syncAll(upTo: active.size)
         }
+        if modified || !FileSystem.exists(active.indexPath) { try active.writeIndexFile() }
         if !FileSystem.exists(snapshotPath(logEndOffset)) { try writeProducerSnapshot() }
-        let checkpoint = readRecoveryCheckpoint()
-        if checkpoint?.base != active.baseOffset || checkpoint?.position != active.size { try writeRecoveryCheckpoint() }
     }
 }
 
@@ -953,4 +942,47 @@ final class HighWatermarkFile: @unchecked Sendable {
 /// Whether a process with this pid exists (signal 0 checks without sending anything).
 func processIsAlive(_ pid: pid_t) -> Bool {
     pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+}
+
+/// `<partition>/recovery-checkpoint`: `<segment base i64><byte position i64><crc32c u32>`, how far
+/// the active segment is known to be on disk. Rewritten in place after every fsync of the
+/// partition (group commits, segment rolls, close, recovery), never before the data it describes
+/// is durable, so it can only lag behind the truth. Recovery treats damage below it as corruption,
+/// never as the torn tail of an interrupted write. A torn or missing file reads as "no checkpoint".
+final class RecoveryCheckpoint: @unchecked Sendable {
+    static let fileName = "recovery-checkpoint"
+    private let file: FileHandleRef
+    private let state: Mutex<(base: Int64, position: Int)?>
+
+    init(partitionDirectory: String) throws(LogError) {
+        let initial = Self.read(partitionDirectory: partitionDirectory)
+        file = try FileHandleRef(path: FileSystem.join(partitionDirectory, Self.fileName), flags: O_RDWR | O_CREAT)
+        state = Mutex(initial)
+    }
+
+    /// The checkpoint as it was on disk when the partition opened, or as last advanced.
+    var current: (base: Int64, position: Int)? { state.withLock { $0 } }
+
+    /// Moves the checkpoint forward (a later segment, or further into the same one); never back.
+    func advance(base: Int64, position: Int) {
+        state.withLock { current in
+            if let current, (current.base, current.position) >= (base, position) { return }
+            current = (base, position)
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(20)
+            withUnsafeBytes(of: base.bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: Int64(position).bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: CRC32C.checksum(bytes).bigEndian) { bytes.append(contentsOf: $0) }
+            try? file.write(at: 0, bytes)
+        }
+    }
+
+    static func read(partitionDirectory: String) -> (base: Int64, position: Int)? {
+        guard let bytes = try? FileSystem.readFile(FileSystem.join(partitionDirectory, fileName)), bytes.count == 20 else { return nil }
+        let stored = bytes[16..<20].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard CRC32C.checksum(Array(bytes[0..<16])) == stored else { return nil }
+        let base = Int64(bitPattern: bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let position = Int64(bitPattern: bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        return (base, Int(position))
+    }
 }

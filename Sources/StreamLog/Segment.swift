@@ -23,10 +23,14 @@ final class Segment: @unchecked Sendable {
 
     var logPath: String { file.path }
 
-    init(baseOffset: Int64, file: FileHandleRef, indexPath: String, size: Int, fsyncs: FsyncCounter) {
+    init(baseOffset: Int64, file: FileHandleRef, indexPath: String, size: Int, fsyncs: FsyncCounter, checkpoint: RecoveryCheckpoint?) {
         self.baseOffset = baseOffset
         self.file = file
-        self.commit = GroupCommit(file: file, fsyncs: fsyncs)
+        var onDurable: (@Sendable (Int) -> Void)? = nil
+        if let checkpoint {
+            onDurable = { position in checkpoint.advance(base: baseOffset, position: position) }
+        }
+        self.commit = GroupCommit(file: file, fsyncs: fsyncs, onDurable: onDurable)
         self.indexPath = indexPath
         self.size = size
         self.nextOffset = baseOffset
