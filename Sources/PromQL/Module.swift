@@ -1,2 +1,0 @@
-// The PromQL module: see the lexer, parser and AST (being written).
-import ScopeCore
