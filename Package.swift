@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "strmscope", targets: ["strmscope"]),
         .library(name: "StreamLog", targets: ["StreamLog"]),
+        .library(name: "SeriesStore", targets: ["SeriesStore"]),
         .library(name: "StrmScopeApp", targets: ["StrmScopeApp"]),
     ],
     dependencies: [

@@ -37,6 +37,27 @@ public struct LabelMatcher: Sendable, CustomStringConvertible {
     /// True when the matcher also selects series that lack the label (it matches "").
     public var matchesEmpty: Bool { matches("") }
 
+    /// The value set of the matcher's positive form (`=` value, or the `=~` pattern; `!=`/`!~`
+    /// select its complement) in a shape an index can use without running a regex per value.
+    public enum ValueShape: Sendable, Equatable {
+        /// `.*`: every value, the empty one included.
+        case anyValue
+        /// `.+`: every non-empty value.
+        case anyNonEmptyValue
+        /// Exactly these values (`=` value, or a regex of plain alternatives such as `a|b|c`).
+        case literals(Set<String>)
+        /// A regex that must be evaluated value by value.
+        case general
+    }
+
+    /// See `ValueShape`: what the index can do with `value` for this matcher's kind.
+    public var valueShape: ValueShape {
+        switch kind {
+        case .equal, .notEqual: .literals([value])
+        case .regexMatch, .regexNoMatch: pattern!.valueShape
+        }
+    }
+
     public var description: String { "\(name)\(kind.rawValue)\"\(escapeLabelValue(value))\"" }
 
     public struct InvalidRegex: Error, Sendable, CustomStringConvertible {
@@ -71,6 +92,15 @@ struct AnchoredPattern: @unchecked Sendable {
             } catch {
                 throw LabelMatcher.InvalidRegex(pattern: source, reason: "\(error)")
             }
+        }
+    }
+
+    var valueShape: LabelMatcher.ValueShape {
+        switch shape {
+        case .any: .anyValue
+        case .nonEmpty: .anyNonEmptyValue
+        case .literals(let set): .literals(set)
+        case .general: .general
         }
     }
 

@@ -30,6 +30,27 @@ public struct Labels: Hashable, Sendable, Sequence, CustomStringConvertible {
         self.pairs = order.sorted().map { Label($0, byName[$0]!) }
     }
 
+    /// Pairs that are usually already sorted by name with unique names (copied from another
+    /// `Labels`, or built in order): taken as they are after an O(n) check, which is much cheaper
+    /// than `init(_ pairs:)`; anything else goes through that initializer.
+    public init(presorted pairs: [Label]) {
+        var ordered = true
+        var i = 1
+        while i < pairs.count {
+            if !(pairs[i - 1].name < pairs[i].name) {
+                ordered = false
+                break
+            }
+            i += 1
+        }
+        if ordered {
+            self.init()
+            self.pairs = pairs
+        } else {
+            self.init(pairs)
+        }
+    }
+
     public init(_ dictionary: [String: String]) {
         self.pairs = dictionary.keys.sorted().map { Label($0, dictionary[$0]!) }
     }

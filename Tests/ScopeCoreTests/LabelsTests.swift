@@ -65,3 +65,19 @@ import Testing
         #expect(!(Label("a", "1") < Label("a", "1")))
     }
 }
+
+@Suite struct LabelsPresortedTests {
+    @Test func presortedPairsAreTakenAsTheyAreAndOthersAreSorted() {
+        let sorted = Labels(presorted: [Label("a", "1"), Label("b", "2"), Label("c", "3")])
+        #expect(sorted == ["a": "1", "b": "2", "c": "3"])
+        #expect(sorted.pairs.map(\.name) == ["a", "b", "c"])
+        // Out of order or repeated names fall back to the sorting, deduplicating initializer.
+        let unsorted = Labels(presorted: [Label("b", "2"), Label("a", "1")])
+        #expect(unsorted.pairs.map(\.name) == ["a", "b"])
+        let repeated = Labels(presorted: [Label("a", "1"), Label("a", "2")])
+        #expect(repeated == ["a": "2"])
+        #expect(Labels(presorted: []).isEmpty)
+        #expect(Labels(presorted: [Label("x", "1")]) == ["x": "1"])
+        #expect(sorted.hashValue == Labels([Label("c", "3"), Label("a", "1"), Label("b", "2")]).hashValue)
+    }
+}

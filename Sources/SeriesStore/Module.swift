@@ -1,2 +1,0 @@
-// The SeriesStore module: see SeriesStore.swift (being written).
-import ScopeCore
