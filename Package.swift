@@ -32,7 +32,7 @@ let package = Package(
         // libcurl through typed wrappers (its setopt/getinfo are variadic, which Swift cannot call).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Sources: HTTP client, scrapes, the Prometheus HTTP API, the embedded log.
-        .target(name: "Collectors", dependencies: ["ScopeCore", "CCurl"]),
+        .target(name: "Collectors", dependencies: ["ScopeCore", "CCurl", "SeriesStore", "StreamLog"]),
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "StreamLogTests", dependencies: ["StreamLog", "ScopeCore"]),
         .testTarget(name: "SeriesStoreTests", dependencies: ["SeriesStore", "ScopeCore"]),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"]),
-        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore"]),
         // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(
