@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "strmscope", targets: ["strmscope"]),
         .library(name: "StreamLog", targets: ["StreamLog"]),
         .library(name: "SeriesStore", targets: ["SeriesStore"]),
+        .library(name: "Exposition", targets: ["Exposition"]),
         .library(name: "StrmScopeApp", targets: ["StrmScopeApp"]),
     ],
     dependencies: [
@@ -18,7 +19,7 @@ let package = Package(
         .target(name: "ScopeCore"),
         // Hardware CRC32C (SSE4.2) with a table fallback; the log's integrity check sits on it.
         .target(name: "CCRC32C"),
-        // Prometheus text exposition (encoder now; the parser arrives with the store issue).
+        // Prometheus text 0.0.4 and OpenMetrics 1.0: streaming parser over bytes, both encoders.
         .target(name: "Exposition", dependencies: ["ScopeCore"]),
         // The embedded durable log with Kafka's consumer-facing semantics.
         .target(

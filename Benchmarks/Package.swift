@@ -1,5 +1,6 @@
 // swift-tools-version: 6.1
-// Performance benchmarks for the embedded log (StreamLog), run with package-benchmark:
+// Performance benchmarks (the embedded log, the series store, the exposition parser), run with
+// package-benchmark:
 //   cd Benchmarks && swift package benchmark        (or: make bench / scripts/bench from the root)
 // A package of its own so the root package does not depend on package-benchmark.
 import PackageDescription
@@ -21,6 +22,31 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/StreamLogBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
+        // The series store: ingest and select.
+        .executableTarget(
+            name: "SeriesStoreBenchmarks",
+            dependencies: [
+                .product(name: "SeriesStore", package: "StrmScope"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SeriesStoreBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
+        // The exposition parser (Prometheus text 0.0.4 / OpenMetrics) on a kafka_exporter-shaped
+        // input, beside Python prometheus_client's parser (scripts/bench-exposition-python).
+        .executableTarget(
+            name: "ExpositionBenchmarks",
+            dependencies: [
+                .product(name: "Exposition", package: "StrmScope"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ExpositionBenchmarks",
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]

@@ -212,6 +212,11 @@ public enum BatchFormat {
     public static func forEachRecord(
         in frame: UnsafeRawBufferPointer, header: Header, _ body: (RecordView) throws -> Void
     ) throws {
+        // `check` guarantees these for a frame from disk; a header built elsewhere must not make
+        // the offset arithmetic below overflow.
+        guard header.recordCount >= 0, header.baseOffset >= 0, header.baseOffset <= Int64.max - Int64(header.recordCount),
+            header.frameSize >= headerSize, header.frameSize <= frame.count
+        else { throw DecodeError("batch header fields are out of range") }
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: frame[headerSize..<header.frameSize]))
         for expectedDelta in 0..<Int64(header.recordCount) {
             let length = try r.varint()

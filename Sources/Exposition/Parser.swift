@@ -1,0 +1,1290 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ScopeCore
+
+/// A streaming pull parser for the Prometheus text format 0.0.4 and OpenMetrics 1.0.
+///
+/// It works on the input bytes: no String is made per line, only for names and label values that
+/// go into results (names are interned; a label value equal to the previous line's value in the same
+/// position is reused). Two ways to read:
+///
+/// - `next()` returns one `ExpositionEntry` at a time (HELP, TYPE, UNIT, sample, comment);
+/// - `forEachSample(_:)` is the ingestion path: it calls a closure with each sample, skipping the
+///   metadata entries (it still checks them).
+///
+/// `ExpositionParser.parseFamilies(_:dialect:)` groups a whole exposition into `[MetricFamily]`.
+///
+/// Every error is a `ParseError` with `line:column`, a message saying what was expected, and the
+/// offending line for the caret display. After an error the parser stays failed (`next()` throws
+/// the same error again).
+///
+/// What each dialect accepts is the grammar of its specification plus the rules the reference
+/// parsers enforce: for 0.0.4 Go's `expfmt.TextParser` (one HELP and one TYPE per name, TYPE before
+/// the name's samples, `le`/`quantile` must be numbers, escapes limited to `\\ \" \n` in label values,
+/// every line ends with a line feed), for OpenMetrics the OpenMetrics test suite (`# EOF`, family
+/// grouping, counter/histogram/summary/info/stateset value rules, exemplar placement and size).
+/// Deliberate leniencies over Go's parser are listed in `Tests/ExpositionTests/ConformanceTests.swift`.
+public struct ExpositionParser: Sendable {
+    public let dialect: ExpositionDialect
+    private let input: [UInt8]
+    private var core: ParserCore
+
+    /// A parser over `bytes` in `dialect`. `file` prefixes error messages (`file:3:14: …`);
+    /// `strictness` chooses which OpenMetrics value rules apply (see `ExpositionStrictness`).
+    public init(_ bytes: [UInt8], dialect: ExpositionDialect, strictness: ExpositionStrictness = .specification, file: String? = nil) {
+        self.dialect = dialect
+        self.input = bytes
+        self.core = ParserCore(openMetrics: dialect == .openMetrics, valueRules: strictness == .specification, file: file)
+    }
+
+    public init(_ text: String, dialect: ExpositionDialect, strictness: ExpositionStrictness = .specification, file: String? = nil) {
+        self.init(Array(text.utf8), dialect: dialect, strictness: strictness, file: file)
+    }
+
+    /// A parser whose dialect comes from the HTTP `Content-Type` of the body (see `expositionDialect`).
+    public init(_ bytes: [UInt8], contentType: String?, strictness: ExpositionStrictness = .specification, file: String? = nil) {
+        self.init(bytes, dialect: expositionDialect(contentType: contentType), strictness: strictness, file: file)
+    }
+
+    /// The 1-based line of the entry (or sample) last returned.
+    public var line: Int { core.entryLine }
+
+    /// The next entry, or nil at the end of the input (for OpenMetrics: after `# EOF`).
+    public mutating func next() throws(ParseError) -> ExpositionEntry? {
+        let input = self.input
+        return try input.withUnsafeBufferPointer { (buffer) throws(ParseError) -> ExpositionEntry? in
+            guard let base = buffer.baseAddress else {
+                try core.checkEmpty()
+                return nil
+            }
+            switch try core.step(base, buffer.count) {
+            case .end:
+                return nil
+            case .sample:
+                return .sample(core.sample)
+            case .help(let name, let start, let end):
+                return .help(metric: name, text: core.unescapeHelp(base, start, end))
+            case .type(let name, let type):
+                return .type(metric: name, type: type)
+            case .unit(let name, let unit):
+                return .unit(metric: name, unit: unit)
+            case .comment(let start, let end):
+                return .comment(String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self))
+            }
+        }
+    }
+
+    /// Calls `body` with every sample, in order (metadata is checked, not returned). The sample is
+    /// lent: copy what you keep. Throws the first error; samples before it have been delivered.
+    public mutating func forEachSample(_ body: (borrowing ExpositionSample) -> Void) throws(ParseError) {
+        let input = self.input
+        try input.withUnsafeBufferPointer { (buffer) throws(ParseError) in
+            guard let base = buffer.baseAddress else {
+                try core.checkEmpty()
+                return
+            }
+            while true {
+                switch try core.step(base, buffer.count) {
+                case .end: return
+                case .sample: body(core.sample)
+                default: continue
+                }
+            }
+        }
+    }
+
+    /// Parses a whole exposition and groups it into families, in order of first appearance. A
+    /// sample belongs to the family the parser assigned it (`ExpositionSample.family`); families
+    /// without a `# TYPE` are `untyped` (0.0.4) or `unknown` (OpenMetrics).
+    public static func parseFamilies(_ bytes: [UInt8], dialect: ExpositionDialect, strictness: ExpositionStrictness = .specification,
+                                     file: String? = nil) throws(ParseError) -> [MetricFamily] {
+        var parser = ExpositionParser(bytes, dialect: dialect, strictness: strictness, file: file)
+        var families: [MetricFamily] = []
+        var index: [String: Int] = [:]
+        let defaultType: MetricType = dialect == .openMetrics ? .unknown : .untyped
+        func slot(_ name: String) -> Int {
+            if let i = index[name] { return i }
+            families.append(MetricFamily(name: name, type: defaultType, help: ""))
+            index[name] = families.count - 1
+            return families.count - 1
+        }
+        while let entry = try parser.next() {
+            switch entry {
+            case .help(let metric, let text): families[slot(metric)].help = text
+            case .type(let metric, let type): families[slot(metric)].type = type
+            case .unit(let metric, let unit): families[slot(metric)].unit = unit
+            case .sample(let sample):
+                let i = slot(sample.family)
+                families[i].type = sample.type
+                families[i].points.append(sample.point)
+            case .comment: continue
+            }
+        }
+        return families
+    }
+
+    public static func parseFamilies(_ text: String, dialect: ExpositionDialect, strictness: ExpositionStrictness = .specification,
+                                     file: String? = nil) throws(ParseError) -> [MetricFamily] {
+        try parseFamilies(Array(text.utf8), dialect: dialect, strictness: strictness, file: file)
+    }
+}
+
+/// How much of OpenMetrics' value rules the parser enforces (the 0.0.4 format has none).
+public enum ExpositionStrictness: Sendable {
+    /// Everything OpenMetrics 1.0 and its test suite require, including the value rules: counter-like
+    /// samples (`_total`, `_sum`, `_count`, `_bucket`, `_gcount`, `_gsum`) not NaN or negative, counts
+    /// whole, quantile values not negative, info values 1, stateset values 0/1, and per label set
+    /// each histogram's buckets ending in `+Inf`, `_count` equal to it, `_sum` and `_count` together,
+    /// no `_sum` beside negative buckets. The default; what `strmscope check` should use.
+    case specification
+    /// What Prometheus's own scrape parser enforces: the same syntax, metadata, family grouping and
+    /// label rules (`le`, `quantile`, stateset labels, exemplar placement), but not the value rules
+    /// above, which real exposers break — Go's client writes a negative `_sum` and negative quantiles
+    /// for observations below zero. For scraping.
+    case prometheusCompatible
+}
+
+// MARK: - Bytes
+
+private let lf: UInt8 = 0x0A
+private let space: UInt8 = 0x20
+private let tab: UInt8 = 0x09
+private let hashSign = UInt8(ascii: "#")
+private let quote = UInt8(ascii: "\"")
+private let backslash = UInt8(ascii: "\\")
+private let openBrace = UInt8(ascii: "{")
+private let closeBrace = UInt8(ascii: "}")
+private let comma = UInt8(ascii: ",")
+private let equals = UInt8(ascii: "=")
+
+@inline(__always) private func isBlank(_ b: UInt8) -> Bool { b == space || b == tab }
+@inline(__always) private func isLetter(_ b: UInt8) -> Bool { b | 0x20 &- 0x61 < 26 }
+@inline(__always) private func isLabelNameStart(_ b: UInt8) -> Bool { isLetter(b) || b == UInt8(ascii: "_") }
+@inline(__always) private func isLabelNameChar(_ b: UInt8) -> Bool { isLabelNameStart(b) || isDigit(b) }
+@inline(__always) private func isMetricNameStart(_ b: UInt8) -> Bool { isLabelNameStart(b) || b == UInt8(ascii: ":") }
+@inline(__always) private func isMetricNameChar(_ b: UInt8) -> Bool { isMetricNameStart(b) || isDigit(b) }
+
+@inline(__always)
+private func bytesEqual(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int, _ n: Int) -> Bool {
+    memcmp(p + a, p + b, n) == 0
+}
+
+@inline(__always)
+private func bytesEqual(_ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int, _ word: StaticString) -> Bool {
+    count == word.utf8CodeUnitCount && memcmp(p + start, word.utf8Start, count) == 0
+}
+
+/// Byte order of two ranges (label names are ASCII, so this is also String order).
+@inline(__always)
+private func compareBytes(_ p: UnsafePointer<UInt8>, _ a: Int, _ an: Int, _ b: Int, _ bn: Int) -> Int {
+    let c = memcmp(p + a, p + b, min(an, bn))
+    if c != 0 { return Int(c) }
+    return an - bn
+}
+
+// MARK: - Parser state
+
+/// What one step of the parser produced.
+enum Step {
+    case end
+    case sample
+    case help(name: String, start: Int, end: Int)
+    case type(name: String, type: MetricType)
+    case unit(name: String, unit: String)
+    case comment(start: Int, end: Int)
+}
+
+/// A cached String for a byte range of the input (the previous line's name or value in a slot).
+struct CachedSlice: Sendable {
+    var start = 0
+    var count = -1
+    var string = ""
+    /// FNV-1a of the String's UTF-8 (OpenMetrics only: label-set grouping).
+    var hash: UInt64 = 0
+}
+
+/// FNV-1a over bytes.
+@inline(__always)
+func fnv1a(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01b3 }
+    return h
+}
+
+/// One label's contribution to its label set's hash (sets hash as the sum, so order does not matter).
+@inline(__always)
+func pairHash(_ name: UInt64, _ value: UInt64) -> UInt64 {
+    var z = name &* 0x9E37_79B9_7F4A_7C15 ^ value
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}
+
+/// 0.0.4: what the parser knows about a name from HELP/TYPE lines and samples (Go's bookkeeping).
+struct TextFamily: Sendable {
+    var type: MetricType?
+    var hasHelp = false
+    var hasSamples = false
+}
+
+/// Which rule a 0.0.4 sample falls under.
+enum SampleRole: Sendable {
+    case plain, bucket, quantile
+}
+
+/// OpenMetrics: the suffix of a sample name after its family name.
+enum Suffix: Sendable {
+    case none, total, created, count, sum, bucket, gcount, gsum, info
+
+    var text: String {
+        switch self {
+        case .none: ""
+        case .total: "_total"
+        case .created: "_created"
+        case .count: "_count"
+        case .sum: "_sum"
+        case .bucket: "_bucket"
+        case .gcount: "_gcount"
+        case .gsum: "_gsum"
+        case .info: "_info"
+        }
+    }
+
+    /// The sample names a family of `type` may have (nil: no TYPE line, only the name itself).
+    static func allowed(for type: MetricType?) -> [Suffix] {
+        switch type {
+        case nil, .gauge, .stateset, .unknown, .untyped: [.none]
+        case .counter: [.total, .created]
+        case .summary: [.none, .count, .sum, .created]
+        case .histogram: [.count, .sum, .bucket, .created]
+        case .gaugehistogram: [.gcount, .gsum, .bucket]
+        case .info: [.info]
+        }
+    }
+}
+
+/// OpenMetrics: the family being read.
+struct OMFamily: Sendable {
+    var name: String
+    var nameBytes: [UInt8]
+    var line: Int
+    var type: MetricType?
+    var hasHelp = false
+    var hasUnit = false
+    var unit = ""
+    var hasSamples = false
+    var allowed: [Suffix] = [.none]
+
+    // Label-set grouping: the current group, the groups seen, the group's last timestamp.
+    var hasGroup = false
+    var group: [Label] = []
+    var groupHash: UInt64 = 0
+    /// Label sets seen, by hash; `collidingGroups` holds the (unlikely) second set of a hash.
+    var seenGroups: [UInt64: [Label]] = [:]
+    var collidingGroups: [[Label]] = []
+    var groupTimestamp: Double?
+
+    // Histogram / gauge histogram checks, per run of samples with one label set and timestamp.
+    var runActive = false
+    var runTimestamp: Double?
+    var lastBound: Double?
+    var lastBucketValue = 0.0
+    var count: Double?
+    var hasSum = false
+    var hasGsum = false
+    var negativeBuckets = false
+    var negativeGsum = false
+    var runLineStart = 0
+    var runLine = 0
+}
+
+struct ParserCore: Sendable {
+    let om: Bool
+    /// OpenMetrics value rules (`ExpositionStrictness.specification`).
+    let valueRules: Bool
+    let file: String?
+
+    var offset = 0
+    var lineNumber = 0
+    var lineStart = 0
+    var entryLine = 0
+    var sawEOF = false
+    var failure: ParseError?
+
+    var sample = ExpositionSample(family: "", type: .untyped, name: "", labelPairs: [], value: 0)
+    var interner = Interner()
+    var scratch: [UInt8] = []
+
+    // Caches: the previous sample's name, and its label names/values by position.
+    var nameCache = CachedSlice()
+    var slotNames: [CachedSlice] = []
+    var slotValues: [CachedSlice] = []
+    // Per line: where each label name starts (for order checks), special labels' values.
+    var labelStarts: [Int] = []
+    var labelCounts: [Int] = []
+    var labelHashes: [UInt64] = []
+    var leValue: String?
+    var leOffset = 0
+    var quantileValue: String?
+    var quantileOffset = 0
+
+    // 0.0.4
+    var textFamilies: [String: TextFamily] = [:]
+    var attributionValid = false
+    var attrFamily = ""
+    var attrType: MetricType = .untyped
+    var attrRole: SampleRole = .plain
+
+    // OpenMetrics
+    var family: OMFamily?
+    var seenNames: [String: Int] = [:]
+    var suffixValid = false
+    var currentSuffix: Suffix = .none
+
+    init(openMetrics: Bool, valueRules: Bool, file: String?) {
+        self.om = openMetrics
+        self.valueRules = valueRules
+        self.file = file
+        self.sample.type = openMetrics ? .unknown : .untyped
+    }
+
+    // MARK: Errors
+
+    /// An error at byte `at` of the current line.
+    func fail(_ message: String, at: Int, _ p: UnsafePointer<UInt8>, _ n: Int) -> ParseError {
+        ParserCore.makeError(file: file, message: message, at: at, lineStart: lineStart, line: lineNumber, p, n)
+    }
+
+    static func makeError(file: String?, message: String, at: Int, lineStart: Int, line: Int,
+                          _ p: UnsafePointer<UInt8>, _ n: Int) -> ParseError {
+        var column = 1
+        var k = lineStart
+        while k < at && k < n {
+            if p[k] & 0xC0 != 0x80 { column += 1 }
+            k += 1
+        }
+        var eol = lineStart
+        if lineStart < n, let found = memchr(p + lineStart, Int32(lf), n - lineStart) {
+            eol = p.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        } else {
+            eol = n
+        }
+        let limit = 1000
+        var shown: String?
+        if eol - lineStart <= limit {
+            shown = String(decoding: UnsafeBufferPointer(start: p + lineStart, count: eol - lineStart), as: UTF8.self)
+        } else if at - lineStart < limit - 40 {
+            var cut = lineStart + limit
+            while cut > lineStart && p[cut] & 0xC0 == 0x80 { cut -= 1 }
+            shown = String(decoding: UnsafeBufferPointer(start: p + lineStart, count: cut - lineStart), as: UTF8.self) + "…"
+        }
+        return ParseError(file: file, position: SourcePosition(line: line, column: column, offset: at),
+                          message: message, sourceLine: shown)
+    }
+
+    /// The character at `at` quoted for a message (all of its UTF-8 bytes, not just the first).
+    static func quotedChar(_ p: UnsafePointer<UInt8>, _ at: Int, _ n: Int) -> String {
+        let lead = p[at]
+        let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        var count = 1
+        while count < length && at + count < n && p[at + count] & 0xC0 == 0x80 { count += 1 }
+        return quoted(p, at, count)
+    }
+
+    /// A short, printable quotation of input bytes for a message.
+    static func quoted(_ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int) -> String {
+        var text = String(decoding: UnsafeBufferPointer(start: p + start, count: count), as: UTF8.self)
+        if text.unicodeScalars.count > 40 { text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(40))) + "…" }
+        return "'" + sanitizeForTerminal(text) + "'"
+    }
+
+    // MARK: Driver
+
+    /// An empty input: fine for 0.0.4, a missing `# EOF` for OpenMetrics.
+    mutating func checkEmpty() throws(ParseError) {
+        if let failure { throw failure }
+        if om {
+            let error = ParseError(file: file, position: SourcePosition(line: 1, column: 1, offset: 0),
+                                   message: Message.missingEOF, sourceLine: "")
+            failure = error
+            throw error
+        }
+    }
+
+    mutating func step(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) -> Step {
+        if let failure { throw failure }
+        do {
+            return try stepUnchecked(p, n)
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private mutating func stepUnchecked(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) -> Step {
+        while true {
+            if offset >= n { return try finish(p, n) }
+            lineNumber += 1
+            lineStart = offset
+            entryLine = lineNumber
+            if om {
+                if sawEOF { throw fail(Message.textAfterEOF, at: offset, p, n) }
+                let b = p[offset]
+                if b == lf { throw fail(Message.blankLine, at: offset, p, n) }
+                if b == hashSign {
+                    let step = try omMetadata(p, n)
+                    if case .end = step { continue }
+                    return step
+                }
+                try sampleLine(p, n, from: offset)
+                return .sample
+            } else {
+                var i = offset
+                while i < n && isBlank(p[i]) { i += 1 }
+                if i == n { offset = n; continue }  // trailing blanks
+                let b = p[i]
+                if b == lf { offset = i + 1; continue }
+                if b == hashSign { return try textComment(p, n, hashAt: i) }
+                try sampleLine(p, n, from: i)
+                return .sample
+            }
+        }
+    }
+
+    private mutating func finish(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) -> Step {
+        if om && !sawEOF {
+            lineNumber += 1
+            lineStart = n
+            throw fail(Message.missingEOF, at: n, p, n)
+        }
+        return .end
+    }
+
+    // MARK: Sample lines
+
+    private mutating func sampleLine(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) throws(ParseError) {
+        var i = start
+        guard isMetricNameStart(p[i]) else {
+            throw fail(Message.badMetricNameStart(ParserCore.quotedChar(p, i, n)), at: i, p, n)
+        }
+        i += 1
+        while i < n && isMetricNameChar(p[i]) { i += 1 }
+        let nameCount = i - start
+        var nameChanged = false
+        if nameCount != nameCache.count || !bytesEqual(p, start, nameCache.start, nameCount) {
+            nameCache.string = interner.intern(p + start, nameCount)
+            nameCache.count = nameCount
+            nameChanged = true
+        }
+        nameCache.start = start
+
+        // What follows the name: labels, or the separator before the value.
+        if i < n && p[i] != openBrace && !isBlank(p[i]) && p[i] != lf {
+            throw fail(Message.badMetricNameChar(ParserCore.quotedChar(p, i, n)), at: i, p, n)
+        }
+        if !om { while i < n && isBlank(p[i]) { i += 1 } }
+        leValue = nil
+        quantileValue = nil
+        var pairs: [Label] = []
+        swap(&pairs, &sample.labelPairs)
+        pairs.removeAll(keepingCapacity: true)
+        labelHashes.removeAll(keepingCapacity: true)
+        if i < n && p[i] == openBrace {
+            i += 1
+            try parseLabels(p, n, &i, into: &pairs, cache: true)
+        }
+        swap(&pairs, &sample.labelPairs)
+
+        // Value.
+        if om {
+            guard i < n, p[i] == space else {
+                if i >= n || p[i] == lf { throw fail(Message.missingValue(nameCache.string), at: i, p, n) }
+                throw fail(Message.spaceBeforeValue(ParserCore.quotedChar(p, i, n)), at: i, p, n)
+            }
+            i += 1
+        } else {
+            while i < n && isBlank(p[i]) { i += 1 }
+        }
+        let valueStart = i
+        if om {
+            while i < n && p[i] != space && p[i] != lf { i += 1 }
+        } else {
+            while i < n && p[i] != space && p[i] != lf && p[i] != tab { i += 1 }
+        }
+        if i == valueStart {
+            if om && i < n && p[i] == space { throw fail(Message.extraSpace, at: i, p, n) }
+            throw fail(Message.missingValue(nameCache.string), at: i, p, n)
+        }
+        guard let value = parseFloat(p + valueStart, i - valueStart, hex: !om, special: true) else {
+            throw fail(Message.badValue(ParserCore.quoted(p, valueStart, i - valueStart), openMetrics: om), at: valueStart, p, n)
+        }
+        if !om && value.isInfinite && isDigit(p[i - 1]) {  // a number, not the word Inf/Infinity
+            // Go's ParseFloat reports a finite literal beyond Double's range as an error.
+            throw fail(Message.valueOutOfRange(ParserCore.quoted(p, valueStart, i - valueStart)), at: valueStart, p, n)
+        }
+        sample.value = value
+        sample.timestampMs = nil
+        sample.exemplar = nil
+        var seconds: Double?
+
+        // Timestamp (and OpenMetrics exemplar), then the end of the line.
+        if om {
+            if i < n && p[i] == space {
+                i += 1
+                if i < n && p[i] == hashSign {
+                    try parseExemplar(p, n, &i)
+                } else {
+                    let ts = i
+                    while i < n && p[i] != space && p[i] != lf { i += 1 }
+                    if i == ts { throw fail(i < n && p[i] == space ? Message.extraSpace : Message.trailingSpace, at: i < n && p[i] == space ? ts : ts - 1, p, n) }
+                    guard let parsed = parseSecondsTimestamp(p + ts, i - ts) else {
+                        throw fail(Message.badOpenMetricsTimestamp(ParserCore.quoted(p, ts, i - ts)), at: ts, p, n)
+                    }
+                    seconds = parsed.seconds
+                    sample.timestampMs = parsed.ms
+                    if i < n && p[i] == space {
+                        i += 1
+                        guard i < n && p[i] == hashSign else {
+                            if i >= n || p[i] == lf { throw fail(Message.trailingSpace, at: i - 1, p, n) }
+                            throw fail(Message.afterTimestamp(ParserCore.quotedChar(p, i, n)), at: i, p, n)
+                        }
+                        try parseExemplar(p, n, &i)
+                    }
+                }
+            }
+        } else {
+            while i < n && isBlank(p[i]) { i += 1 }
+            if i < n && p[i] != lf {
+                let ts = i
+                while i < n && !isBlank(p[i]) && p[i] != lf { i += 1 }
+                if p[ts] == hashSign {
+                    throw fail(Message.exemplarInText, at: ts, p, n)
+                }
+                guard let ms = parseIntegerTimestamp(p + ts, i - ts) else {
+                    throw fail(Message.badTextTimestamp(ParserCore.quoted(p, ts, i - ts)), at: ts, p, n)
+                }
+                sample.timestampMs = ms
+                while i < n && isBlank(p[i]) { i += 1 }
+                if i < n && p[i] != lf {
+                    throw fail(Message.afterTimestamp(ParserCore.quotedChar(p, i, n)), at: i, p, n)
+                }
+            }
+        }
+        if i >= n {
+            throw fail(Message.missingLineFeed, at: n, p, n)
+        }
+        if p[i] != lf {  // not reached: every branch above stops at a line feed or the end
+            throw fail(Message.afterTimestamp(ParserCore.quotedChar(p, i, n)), at: i, p, n)
+        }
+        offset = i + 1
+        sample.name = nameCache.string
+
+        if om {
+            try omSample(p, n, nameStart: start, nameCount: nameCount, nameChanged: nameChanged, seconds: seconds)
+        } else {
+            if nameChanged || !attributionValid { attributeTextSample() }
+            sample.family = attrFamily
+            sample.type = attrType
+            if attrRole == .bucket, let le = leValue, !isNumber(le, openMetrics: false) {
+                throw fail(Message.badLe(le), at: leOffset, p, n)
+            }
+            if attrRole == .quantile, let q = quantileValue, !isNumber(q, openMetrics: false) {
+                throw fail(Message.badQuantile(q), at: quantileOffset, p, n)
+            }
+        }
+    }
+
+    private func isNumber(_ text: String, openMetrics: Bool) -> Bool {
+        ParserCore.number(text, openMetrics: openMetrics) != nil
+    }
+
+    static func number(_ text: String, openMetrics: Bool) -> Double? {
+        var copy = text
+        return copy.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return nil }
+            return parseFloat(base, buffer.count, hex: !openMetrics, special: true)
+        }
+    }
+
+    /// Reads labels after `{` up to and including `}`. With `cache`, names and values are looked up
+    /// in the per-position caches and `le`/`quantile` are noted. Leaves the pairs sorted and unique.
+    @inline(__always)
+    private mutating func parseLabels(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, into pairs: inout [Label], cache: Bool) throws(ParseError) {
+        labelStarts.removeAll(keepingCapacity: true)
+        labelCounts.removeAll(keepingCapacity: true)
+        if cache { labelHashes.removeAll(keepingCapacity: true) }
+        var sorted = true
+        if !om { while i < n && isBlank(p[i]) { i += 1 } }
+        if i < n && p[i] == closeBrace {
+            i += 1
+            return
+        }
+        var slot = 0
+        while true {
+            // Name.
+            let ns = i
+            guard i < n, isLabelNameStart(p[i]) else {
+                if i < n && p[i] == closeBrace && om { throw fail(Message.trailingComma, at: i, p, n) }
+                throw fail(Message.badLabelNameStart(i < n ? ParserCore.quotedChar(p, i, n) : "the end of the input"), at: i, p, n)
+            }
+            i += 1
+            while i < n && isLabelNameChar(p[i]) { i += 1 }
+            let nc = i - ns
+            if !om { while i < n && isBlank(p[i]) { i += 1 } }
+            guard i < n, p[i] == equals else {
+                let label = String(decoding: UnsafeBufferPointer(start: p + ns, count: nc), as: UTF8.self)
+                if i < n && !isBlank(p[i]) && p[i] != quote && p[i] != closeBrace && p[i] != comma && p[i] != lf {
+                    throw fail(Message.badLabelNameChar(ParserCore.quotedChar(p, i, n), label), at: i, p, n)
+                }
+                throw fail(Message.expectedEquals(label), at: i, p, n)
+            }
+            i += 1
+            if !om { while i < n && isBlank(p[i]) { i += 1 } }
+            guard i < n, p[i] == quote else {
+                let label = String(decoding: UnsafeBufferPointer(start: p + ns, count: nc), as: UTF8.self)
+                throw fail(Message.expectedQuote(label), at: i, p, n)
+            }
+            i += 1
+            // Value.
+            let vs = i
+            var escaped = false
+            var high: UInt8 = 0
+            while true {
+                guard i < n else { throw fail(Message.unterminatedValue, at: vs - 1, p, n) }
+                let b = p[i]
+                if b == quote { break }
+                if b == backslash {
+                    escaped = true
+                    i += 1
+                    guard i < n, p[i] != lf else { throw fail(Message.unterminatedValue, at: vs - 1, p, n) }
+                    let e = p[i]
+                    if !om && e != backslash && e != quote && e != UInt8(ascii: "n") {
+                        throw fail(Message.badEscape(ParserCore.quoted(p, i - 1, 2)), at: i - 1, p, n)
+                    }
+                    high |= e
+                    i += 1
+                    continue
+                }
+                if b == lf { throw fail(Message.unterminatedValue, at: vs - 1, p, n) }
+                high |= b
+                i += 1
+            }
+            let vc = i - vs
+            i += 1
+
+            // Strings: cached by position when the bytes repeat the previous line's.
+            let name: String
+            let value: String
+            if cache {
+                if slot == slotNames.count {
+                    slotNames.append(CachedSlice())
+                    slotValues.append(CachedSlice())
+                }
+                if slotNames[slot].count == nc && bytesEqual(p, slotNames[slot].start, ns, nc) {
+                    name = slotNames[slot].string
+                } else {
+                    if bytesEqual(p, ns, nc, "__name__") { throw fail(Message.reservedName, at: ns, p, n) }
+                    name = interner.intern(p + ns, nc)
+                    slotNames[slot].string = name
+                    slotNames[slot].count = nc
+                    if om { slotNames[slot].hash = fnv1a(p + ns, nc) }
+                }
+                slotNames[slot].start = ns
+                if slotValues[slot].count == vc && bytesEqual(p, slotValues[slot].start, vs, vc) {
+                    value = slotValues[slot].string
+                } else {
+                    value = try makeValue(p, n, vs, vc, escaped: escaped, nonASCII: high & 0x80 != 0)
+                    slotValues[slot].string = value
+                    slotValues[slot].count = vc
+                    if om {
+                        // The hash of the value itself (unescaped), so two spellings of one value agree.
+                        slotValues[slot].hash = escaped ? ParserCore.stringHash(value) : fnv1a(p + vs, vc)
+                    }
+                }
+                slotValues[slot].start = vs
+                if om { labelHashes.append(pairHash(slotNames[slot].hash, slotValues[slot].hash)) }
+                if nc == 2 && p[ns] == UInt8(ascii: "l") && p[ns + 1] == UInt8(ascii: "e") {
+                    leValue = value
+                    leOffset = vs
+                } else if bytesEqual(p, ns, nc, "quantile") {
+                    quantileValue = value
+                    quantileOffset = vs
+                }
+            } else {
+                if bytesEqual(p, ns, nc, "__name__") { throw fail(Message.reservedName, at: ns, p, n) }
+                name = interner.intern(p + ns, nc)
+                value = try makeValue(p, n, vs, vc, escaped: escaped, nonASCII: high & 0x80 != 0)
+            }
+            if let last = labelStarts.last {
+                let c = compareBytes(p, last, labelCounts[labelCounts.count - 1], ns, nc)
+                if c == 0 { throw fail(Message.duplicateLabel(name), at: ns, p, n) }
+                if c > 0 { sorted = false }
+            }
+            labelStarts.append(ns)
+            labelCounts.append(nc)
+            pairs.append(Label(name, value))
+            slot += 1
+
+            // Separator.
+            if !om { while i < n && isBlank(p[i]) { i += 1 } }
+            guard i < n else { throw fail(Message.unclosedLabels, at: i, p, n) }
+            if p[i] == comma {
+                i += 1
+                if !om {
+                    while i < n && isBlank(p[i]) { i += 1 }
+                    if i < n && p[i] == closeBrace {
+                        i += 1
+                        break
+                    }
+                }
+                continue
+            }
+            if p[i] == closeBrace {
+                i += 1
+                break
+            }
+            throw fail(Message.expectedCommaOrBrace(name, ParserCore.quotedChar(p, i, n)), at: i, p, n)
+        }
+        if !sorted { try sortLabels(p, n, &pairs, hashes: cache && om) }
+    }
+
+    /// FNV-1a of a String's UTF-8 (for values that were unescaped).
+    static func stringHash(_ s: String) -> UInt64 {
+        var copy = s
+        return copy.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return 0xcbf2_9ce4_8422_2325 }
+            return fnv1a(base, buffer.count)
+        }
+    }
+
+    /// Labels written out of order: sort them and find duplicates (reported where the second one is).
+    /// With `hashes`, the per-label hashes (kept for sample labels only, not an exemplar's) follow.
+    private mutating func sortLabels(_ p: UnsafePointer<UInt8>, _ n: Int, _ pairs: inout [Label], hashes: Bool) throws(ParseError) {
+        let starts = labelStarts
+        let counts = labelCounts
+        let order = pairs.indices.sorted { compareBytes(p, starts[$0], counts[$0], starts[$1], counts[$1]) < 0 }
+        for k in 1..<order.count {
+            let a = order[k - 1]
+            let b = order[k]
+            if compareBytes(p, starts[a], counts[a], starts[b], counts[b]) == 0 {
+                throw fail(Message.duplicateLabel(pairs[b].name), at: max(starts[a], starts[b]), p, n)
+            }
+        }
+        pairs = order.map { pairs[$0] }
+        if hashes {
+            let hashes = labelHashes
+            labelHashes = order.map { hashes[$0] }
+        }
+    }
+
+    /// The String for a label value: unescaped, checked to be UTF-8.
+    @inline(__always)
+    private mutating func makeValue(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ count: Int, escaped: Bool, nonASCII: Bool) throws(ParseError) -> String {
+        if !escaped && !nonASCII {
+            return String(decoding: UnsafeBufferPointer(start: p + start, count: count), as: UTF8.self)
+        }
+        return try makeValueSlow(p, n, start, count, escaped: escaped)
+    }
+
+    @inline(never)
+    private mutating func makeValueSlow(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ count: Int, escaped: Bool) throws(ParseError) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        if escaped {
+            ParserCore.unescape(p, start, start + count, into: &scratch, quotes: true)
+        } else {
+            scratch.append(contentsOf: UnsafeBufferPointer(start: p + start, count: count))
+        }
+        guard let string = String(validating: scratch, as: UTF8.self) else {
+            throw fail(Message.invalidUTF8("label value"), at: start, p, n)
+        }
+        return string
+    }
+
+    /// Resolves `\\`, `\n` and (with `quotes`) `\"`; any other backslash stays as written.
+    static func unescape(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into out: inout [UInt8], quotes: Bool) {
+        var k = start
+        while k < end {
+            let b = p[k]
+            if b == backslash && k + 1 < end {
+                let e = p[k + 1]
+                if e == backslash { out.append(backslash); k += 2; continue }
+                if e == UInt8(ascii: "n") { out.append(lf); k += 2; continue }
+                if e == quote && quotes { out.append(quote); k += 2; continue }
+            }
+            out.append(b)
+            k += 1
+        }
+    }
+
+    func unescapeHelp(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
+        ParserCore.unescape(p, start, end, into: &out, quotes: om)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// OpenMetrics exemplar at `#`: `# {labels} value [timestamp]`.
+    private mutating func parseExemplar(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) throws(ParseError) {
+        let hashAt = i
+        guard i + 2 < n, p[i + 1] == space, p[i + 2] == openBrace else {
+            throw fail(Message.badExemplarStart, at: hashAt, p, n)
+        }
+        i += 3
+        var pairs: [Label] = []
+        try parseLabels(p, n, &i, into: &pairs, cache: false)
+        var length = 0
+        for pair in pairs { length += pair.name.unicodeScalars.count + pair.value.unicodeScalars.count }
+        if length > 128 { throw fail(Message.exemplarTooLong(length), at: hashAt + 2, p, n) }
+        guard i < n, p[i] == space else {
+            throw fail(i >= n || p[i] == lf ? Message.missingExemplarValue : Message.spaceBeforeValue(ParserCore.quotedChar(p, i, n)), at: i, p, n)
+        }
+        i += 1
+        let vs = i
+        while i < n && p[i] != space && p[i] != lf { i += 1 }
+        if i == vs { throw fail(i < n && p[i] == space ? Message.extraSpace : Message.missingExemplarValue, at: i, p, n) }
+        guard let value = parseFloat(p + vs, i - vs, hex: false, special: true) else {
+            throw fail(Message.badValue(ParserCore.quoted(p, vs, i - vs), openMetrics: true), at: vs, p, n)
+        }
+        var ms: Int64?
+        if i < n && p[i] == space {
+            i += 1
+            let ts = i
+            while i < n && p[i] != space && p[i] != lf { i += 1 }
+            if i == ts { throw fail(i < n && p[i] == space ? Message.extraSpace : Message.trailingSpace, at: ts - 1, p, n) }
+            guard let parsed = parseSecondsTimestamp(p + ts, i - ts) else {
+                throw fail(Message.badOpenMetricsTimestamp(ParserCore.quoted(p, ts, i - ts)), at: ts, p, n)
+            }
+            ms = parsed.ms
+        }
+        if i < n && p[i] == space {
+            throw fail(i + 1 >= n || p[i + 1] == lf ? Message.trailingSpace : Message.afterExemplar(ParserCore.quotedChar(p, i + 1, n)), at: i, p, n)
+        }
+        sample.exemplar = Exemplar(labels: Labels(pairs), value: value, timestampMs: ms)
+    }
+
+    // MARK: 0.0.4 metadata and families
+
+    /// A `#` line of the 0.0.4 format, with Go's rules: `# HELP name text` and `# TYPE name type`
+    /// are metadata; a HELP/TYPE line that stops before its text is an ordinary comment, as is any
+    /// other `#` line.
+    private mutating func textComment(_ p: UnsafePointer<UInt8>, _ n: Int, hashAt: Int) throws(ParseError) -> Step {
+        var eol = n
+        if let found = memchr(p + hashAt, Int32(lf), n - hashAt) {
+            eol = p.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        } else {
+            throw fail(Message.missingLineFeed, at: n, p, n)
+        }
+        offset = eol + 1
+        var i = hashAt + 1
+        while i < eol && isBlank(p[i]) { i += 1 }
+        let ks = i
+        while i < eol && !isBlank(p[i]) { i += 1 }
+        let isHelp = bytesEqual(p, ks, i - ks, "HELP")
+        let isType = bytesEqual(p, ks, i - ks, "TYPE")
+        guard isHelp || isType else { return .comment(start: hashAt + 1, end: eol) }
+        while i < eol && isBlank(p[i]) { i += 1 }
+        let ns = i
+        if i < eol && isMetricNameStart(p[i]) {
+            i += 1
+            while i < eol && isMetricNameChar(p[i]) { i += 1 }
+        }
+        if i == eol { return .comment(start: hashAt + 1, end: eol) }
+        guard isBlank(p[i]), i > ns else {
+            throw fail(Message.badMetadataName(isHelp ? "HELP" : "TYPE", ParserCore.quotedChar(p, i, n)), at: i, p, n)
+        }
+        let name = interner.intern(p + ns, i - ns)
+        while i < eol && isBlank(p[i]) { i += 1 }
+        if i == eol { return .comment(start: hashAt + 1, end: eol) }
+        attributionValid = false
+        if isHelp {
+            try checkUTF8(p, n, i, eol, what: "help text")
+            if textFamilies[name]?.hasHelp == true { throw fail(Message.duplicateHelp(name), at: hashAt, p, n) }
+            textFamilies[name, default: TextFamily()].hasHelp = true
+            return .help(name: name, start: i, end: eol)
+        }
+        var te = eol
+        while te > i && isBlank(p[te - 1]) { te -= 1 }
+        let type: MetricType
+        switch true {
+        case bytesEqual(p, i, te - i, "counter"): type = .counter
+        case bytesEqual(p, i, te - i, "gauge"): type = .gauge
+        case bytesEqual(p, i, te - i, "histogram"): type = .histogram
+        case bytesEqual(p, i, te - i, "summary"): type = .summary
+        case bytesEqual(p, i, te - i, "untyped"): type = .untyped
+        default:
+            throw fail(Message.unknownTextType(ParserCore.quoted(p, i, te - i)), at: i, p, n)
+        }
+        let known = textFamilies[name]
+        if known?.type != nil { throw fail(Message.duplicateType(name), at: hashAt, p, n) }
+        if known?.hasSamples == true { throw fail(Message.typeAfterSamples(name), at: hashAt, p, n) }
+        textFamilies[name, default: TextFamily()].type = type
+        return .type(name: name, type: type)
+    }
+
+    /// Go's TextParser assigns a sample to the family of its exact name, else to the summary or
+    /// histogram its `_sum`/`_count`/`_bucket` suffix points at, else to a new untyped family.
+    private mutating func attributeTextSample() {
+        let name = nameCache.string
+        var familyName = name
+        if textFamilies[name] == nil {
+            for (suffix, types) in [("_sum", [MetricType.summary, .histogram]), ("_count", [.summary, .histogram]), ("_bucket", [.histogram])]
+            where name.utf8.count > suffix.utf8.count && name.hasSuffix(suffix) {
+                let base = String(name.dropLast(suffix.count))
+                if let type = textFamilies[base]?.type, types.contains(type) {
+                    familyName = base
+                    break
+                }
+            }
+        }
+        textFamilies[familyName, default: TextFamily()].hasSamples = true
+        let type = textFamilies[familyName]?.type ?? .untyped
+        attrFamily = familyName
+        attrType = type
+        if type == .histogram && name == familyName + "_bucket" {
+            attrRole = .bucket
+        } else if type == .summary && name == familyName {
+            attrRole = .quantile
+        } else {
+            attrRole = .plain
+        }
+        attributionValid = true
+    }
+
+    private func checkUTF8(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ end: Int, what: String) throws(ParseError) {
+        var k = start
+        while k < end && p[k] < 0x80 { k += 1 }
+        if k == end { return }
+        if String(validating: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self) == nil {
+            throw fail(Message.invalidUTF8(what), at: start, p, n)
+        }
+    }
+
+    // MARK: OpenMetrics metadata and families
+
+    /// A `#` line of OpenMetrics: `# EOF`, `# HELP name text`, `# TYPE name type`, `# UNIT name unit`.
+    /// Returns `.end` for `# EOF` (the driver then expects the end of the input).
+    private mutating func omMetadata(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) -> Step {
+        let s = offset
+        var eol = n
+        if let found = memchr(p + s, Int32(lf), n - s) {
+            eol = p.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
+        if bytesEqual(p, s, eol - s, "# EOF") {
+            try closeFamily(p, n)
+            sawEOF = true
+            offset = eol < n ? eol + 1 : n
+            return .end
+        }
+        guard eol < n else { throw fail(Message.missingLineFeed, at: n, p, n) }
+        guard eol - s >= 2, p[s + 1] == space else { throw fail(Message.badComment, at: s, p, n) }
+        if eol - s > 5 && bytesEqual(p, s, 5, "# EOF") { throw fail(Message.textAfterEOF, at: s + 5, p, n) }
+        let ks = s + 2
+        var i = ks
+        while i < eol && p[i] != space { i += 1 }
+        let keyword: String
+        switch true {
+        case bytesEqual(p, ks, i - ks, "HELP"): keyword = "HELP"
+        case bytesEqual(p, ks, i - ks, "TYPE"): keyword = "TYPE"
+        case bytesEqual(p, ks, i - ks, "UNIT"): keyword = "UNIT"
+        default: throw fail(Message.unknownKeyword(ParserCore.quoted(p, ks, i - ks)), at: ks, p, n)
+        }
+        guard i < eol else { throw fail(Message.missingMetadataName(keyword), at: i, p, n) }
+        i += 1
+        let ns = i
+        guard i < eol, isMetricNameStart(p[i]) else {
+            throw fail(i < eol ? Message.badMetricNameStart(ParserCore.quotedChar(p, i, n)) : Message.missingMetadataName(keyword), at: i, p, n)
+        }
+        while i < eol && isMetricNameChar(p[i]) { i += 1 }
+        let name = interner.intern(p + ns, i - ns)
+        guard i < eol, p[i] == space else {
+            if i < eol { throw fail(Message.badMetricNameChar(ParserCore.quotedChar(p, i, n)), at: i, p, n) }
+            throw fail(Message.missingMetadataText(keyword, name), at: i, p, n)
+        }
+        i += 1
+        offset = eol + 1
+        suffixValid = false
+
+        if family?.name == name {
+            if family!.hasSamples { throw fail(Message.metadataAfterSamples(keyword, name), at: s, p, n) }
+        } else {
+            try closeFamily(p, n)
+            try startFamily(name, bytes: p + ns, count: i - 1 - ns, at: ns, p, n)
+        }
+        switch keyword {
+        case "HELP":
+            if family!.hasHelp { throw fail(Message.duplicateHelp(name), at: s, p, n) }
+            try checkUTF8(p, n, i, eol, what: "help text")
+            family!.hasHelp = true
+            return .help(name: name, start: i, end: eol)
+        case "TYPE":
+            if family!.type != nil { throw fail(Message.duplicateType(name), at: s, p, n) }
+            let type: MetricType
+            switch true {
+            case bytesEqual(p, i, eol - i, "counter"): type = .counter
+            case bytesEqual(p, i, eol - i, "gauge"): type = .gauge
+            case bytesEqual(p, i, eol - i, "histogram"): type = .histogram
+            case bytesEqual(p, i, eol - i, "gaugehistogram"): type = .gaugehistogram
+            case bytesEqual(p, i, eol - i, "summary"): type = .summary
+            case bytesEqual(p, i, eol - i, "info"): type = .info
+            case bytesEqual(p, i, eol - i, "stateset"): type = .stateset
+            case bytesEqual(p, i, eol - i, "unknown"): type = .unknown
+            case bytesEqual(p, i, eol - i, "untyped"): throw fail(Message.untypedInOpenMetrics, at: i, p, n)
+            default:
+                var te = i
+                while te < eol && p[te] != space { te += 1 }
+                if te < eol { throw fail(Message.trailingSpace, at: te, p, n) }
+                throw fail(Message.unknownOpenMetricsType(ParserCore.quoted(p, i, eol - i)), at: i, p, n)
+            }
+            if family!.hasUnit && !family!.unit.isEmpty && (type == .info || type == .stateset) {
+                throw fail(Message.unitNotAllowed(type), at: s, p, n)
+            }
+            for suffix in Suffix.allowed(for: type) where suffix != .none {
+                let taken = name + suffix.text
+                if let line = seenNames[taken] { throw fail(Message.clash(taken, line: line), at: ns, p, n) }
+                seenNames[taken] = lineNumber
+            }
+            family!.type = type
+            family!.allowed = Suffix.allowed(for: type)
+            return .type(name: name, type: type)
+        default:  // UNIT
+            if family!.hasUnit { throw fail(Message.duplicateUnit(name), at: s, p, n) }
+            var k = i
+            while k < eol && isMetricNameChar(p[k]) { k += 1 }
+            if k < eol {
+                throw fail(p[k] == space ? Message.trailingSpace : Message.badUnitChar(ParserCore.quotedChar(p, k, n)), at: k, p, n)
+            }
+            let unit = String(decoding: UnsafeBufferPointer(start: p + i, count: eol - i), as: UTF8.self)
+            if !unit.isEmpty {
+                if !name.hasSuffix("_" + unit) { throw fail(Message.unitMismatch(name, unit), at: i, p, n) }
+                if let type = family!.type, type == .info || type == .stateset {
+                    throw fail(Message.unitNotAllowed(type), at: s, p, n)
+                }
+            }
+            family!.hasUnit = true
+            family!.unit = unit
+            return .unit(name: name, unit: unit)
+        }
+    }
+
+    private mutating func startFamily(_ name: String, bytes: UnsafePointer<UInt8>, count: Int, at: Int,
+                                      _ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) {
+        if let line = seenNames[name] { throw fail(Message.clash(name, line: line), at: at, p, n) }
+        seenNames[name] = lineNumber
+        family = OMFamily(name: name, nameBytes: Array(UnsafeBufferPointer(start: bytes, count: count)), line: lineNumber)
+        suffixValid = false
+    }
+
+    /// The end of a family: the last histogram run's checks.
+    private mutating func closeFamily(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) {
+        if family?.runActive == true { try finishRun(p, n) }
+        family = nil
+        suffixValid = false
+    }
+
+    /// The suffix of the sample name after the family name, if the family's type allows it.
+    private func suffixOf(_ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int, in family: OMFamily) -> Suffix? {
+        let f = family.nameBytes.count
+        guard count >= f else { return nil }
+        let prefixMatches = family.nameBytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, p + start, f) == 0 }
+        guard prefixMatches else { return nil }
+        for suffix in family.allowed {
+            let text = suffix.text
+            if count - f != text.utf8.count { continue }
+            var matches = true
+            var k = start + f
+            for byte in text.utf8 {
+                if p[k] != byte { matches = false; break }
+                k += 1
+            }
+            if matches { return suffix }
+        }
+        return nil
+    }
+
+    /// Family assignment and the OpenMetrics sample rules.
+    private mutating func omSample(_ p: UnsafePointer<UInt8>, _ n: Int, nameStart: Int, nameCount: Int, nameChanged: Bool, seconds: Double?) throws(ParseError) {
+        if nameChanged || !suffixValid {
+            if let family, let suffix = suffixOf(p, nameStart, nameCount, in: family) {
+                currentSuffix = suffix
+            } else {
+                try closeFamily(p, n)
+                try startFamily(nameCache.string, bytes: p + nameStart, count: nameCount, at: nameStart, p, n)
+                currentSuffix = .none
+            }
+            suffixValid = true
+        }
+        let suffix = currentSuffix
+        let declared = family!.type
+        let type = declared ?? .unknown
+        let name = family!.name
+        family!.hasSamples = true
+        sample.family = name
+        sample.type = type
+        let value = sample.value
+        let at = lineStart
+
+        var special: String?  // the label left out of the grouping key
+        switch type {
+        case .stateset:
+            guard sample.labelPairs.contains(where: { $0.name == name }) else { throw fail(Message.statesetLabel(name), at: at, p, n) }
+            if valueRules && value != 0 && value != 1 { throw fail(Message.statesetValue, at: at, p, n) }
+            special = name
+        case .info:
+            if valueRules && value != 1 { throw fail(Message.infoValue, at: at, p, n) }
+        case .summary where suffix == .none:
+            guard let q = quantileValue else { throw fail(Message.missingQuantile(name), at: at, p, n) }
+            guard let parsed = ParserCore.number(q, openMetrics: true), parsed >= 0, parsed <= 1 else {
+                throw fail(Message.badQuantileOM(q), at: quantileOffset, p, n)
+            }
+            if valueRules && value < 0 { throw fail(Message.negativeQuantileValue, at: at, p, n) }
+            special = "quantile"
+        default:
+            break
+        }
+        var bound = 0.0
+        if suffix == .bucket {
+            guard let le = leValue else { throw fail(Message.missingLe(name), at: at, p, n) }
+            guard let parsed = ParserCore.number(le, openMetrics: true), !parsed.isNaN else {
+                throw fail(Message.badLeOM(le), at: leOffset, p, n)
+            }
+            if parsed == .infinity && le != "+Inf" { throw fail(Message.nonCanonicalInf(le), at: leOffset, p, n) }
+            bound = parsed
+            special = "le"
+        }
+        if valueRules {
+            switch suffix {
+            case .bucket, .count, .gcount:
+                if !(value.isFinite && value == value.rounded()) {
+                    throw fail(value.isNaN ? Message.counterNaN(suffix.text) : Message.notInteger(suffix.text), at: at, p, n)
+                }
+                if value < 0 { throw fail(Message.counterNegative(suffix.text), at: at, p, n) }
+            case .total, .sum:
+                if value.isNaN { throw fail(Message.counterNaN(suffix.text), at: at, p, n) }
+                if value < 0 { throw fail(Message.counterNegative(suffix.text), at: at, p, n) }
+            case .gsum:
+                if value.isNaN { throw fail(Message.counterNaN(suffix.text), at: at, p, n) }
+            default:
+                break
+            }
+        }
+        if sample.exemplar != nil {
+            let allowed = ((type == .histogram || type == .gaugehistogram) && suffix == .bucket) || (type == .counter && suffix == .total)
+            if !allowed { throw fail(Message.exemplarNotAllowed, at: at, p, n) }
+        }
+
+        // Grouping: one label set's samples together; timestamps within it present or absent
+        // throughout, never going backwards (info excepted).
+        var specialIndex = -1
+        if let special {
+            for (k, pair) in sample.labelPairs.enumerated() where pair.name == special {
+                specialIndex = k
+                break
+            }
+        }
+        var groupHash: UInt64 = 0
+        if type != .info {
+            for (k, h) in labelHashes.enumerated() where k != specialIndex { groupHash &+= h }
+        }
+        var sameGroup = family!.hasGroup
+        if type != .info && sameGroup {
+            if groupHash != family!.groupHash {
+                sameGroup = false
+            } else {
+                var k = 0
+                let group = family!.group
+                for (index, pair) in sample.labelPairs.enumerated() where index != specialIndex {
+                    if k >= group.count || group[k] != pair { sameGroup = false; break }
+                    k += 1
+                }
+                if k != group.count { sameGroup = false }
+            }
+        }
+        var newRun = !sameGroup
+        if sameGroup {
+            let previous = family!.groupTimestamp
+            if (previous == nil) != (seconds == nil) { throw fail(Message.timestampMix, at: at, p, n) }
+            if let previous, let seconds, seconds < previous, type != .info {
+                throw fail(Message.timestampBackwards, at: at, p, n)
+            }
+            newRun = previous != seconds
+        } else {
+            var key = type == .info ? [] : sample.labelPairs
+            if specialIndex >= 0 && type != .info { key.remove(at: specialIndex) }
+            if let seen = family!.seenGroups[groupHash] {
+                if seen == key || family!.collidingGroups.contains(key) {
+                    throw fail(Message.interleaved(name), at: at, p, n)
+                }
+                family!.collidingGroups.append(key)
+            } else {
+                family!.seenGroups[groupHash] = key
+            }
+            family!.group = key
+            family!.groupHash = groupHash
+            family!.hasGroup = true
+        }
+        family!.groupTimestamp = seconds
+
+        if valueRules && (type == .histogram || type == .gaugehistogram) {
+            if newRun || !family!.runActive {
+                if family!.runActive { try finishRun(p, n) }
+                family!.runActive = true
+                family!.runTimestamp = seconds
+                family!.lastBound = nil
+                family!.lastBucketValue = 0
+                family!.count = nil
+                family!.hasSum = false
+                family!.hasGsum = false
+                family!.negativeBuckets = false
+                family!.negativeGsum = false
+            }
+            family!.runLineStart = lineStart
+            family!.runLine = lineNumber
+            switch suffix {
+            case .bucket:
+                if bound < 0 { family!.negativeBuckets = true }
+                if let last = family!.lastBound, bound <= last { throw fail(Message.bucketsOutOfOrder, at: leOffset, p, n) }
+                if value < family!.lastBucketValue { throw fail(Message.bucketsDecreasing, at: at, p, n) }
+                family!.lastBound = bound
+                family!.lastBucketValue = value
+            case .count, .gcount:
+                family!.count = value
+            case .sum:
+                family!.hasSum = true
+            case .gsum:
+                family!.hasGsum = true
+                if value < 0 { family!.negativeGsum = true }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Checks of one histogram run, reported on the run's last line.
+    private mutating func finishRun(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) {
+        guard let f = family else { return }
+        family!.runActive = false
+        let gauge = f.type == .gaugehistogram
+        var message: String?
+        if f.lastBound != .infinity {
+            message = Message.missingInfBucket(f.name)
+        } else if let count = f.count, count != f.lastBucketValue {
+            message = Message.countMismatch(f.name, gauge: gauge)
+        } else if f.hasSum && f.count == nil {
+            message = Message.sumWithoutCount(f.name)
+        } else if f.hasGsum && f.count == nil {
+            message = Message.gsumWithoutGcount(f.name)
+        } else if !(f.hasSum || f.hasGsum) && f.count != nil {
+            message = Message.countWithoutSum(f.name, gauge: gauge)
+        } else if f.negativeBuckets && f.hasSum {
+            message = Message.sumWithNegativeBuckets(f.name)
+        } else if !f.negativeBuckets && f.negativeGsum {
+            message = Message.negativeGsum(f.name)
+        }
+        if let message {
+            throw ParserCore.makeError(file: file, message: message, at: f.runLineStart, lineStart: f.runLineStart, line: f.runLine, p, n)
+        }
+    }
+}
