@@ -1,0 +1,112 @@
+import Exposition
+import Foundation
+import ScopeCore
+import SeriesStore
+
+/// One `/metrics` endpoint to scrape.
+public struct ScrapeTarget: Sendable, Equatable {
+    public var url: String
+    public var job: String
+    /// `host:port` of the URL unless set.
+    public var instance: String
+    public var intervalMs: Int64
+    public var timeoutMs: Int64
+    /// A bigger body is refused (and the target reported down), never buffered whole.
+    public var maxResponseBytes: Int
+
+    public init(url: String, job: String = "scrape", instance: String? = nil, intervalMs: Int64 = 15_000, timeoutMs: Int64 = 10_000,
+                maxResponseBytes: Int = 32 << 20) {
+        self.url = url
+        self.job = job
+        self.instance = instance ?? ScrapeTarget.instance(of: url)
+        self.intervalMs = intervalMs
+        self.timeoutMs = min(timeoutMs, intervalMs)
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// `host:port` of an http(s) URL, as Prometheus's `instance` label.
+    static func instance(of url: String) -> String {
+        guard let components = URLComponents(string: url), let host = components.host else { return url }
+        let port = components.port ?? (components.scheme == "https" ? 443 : 80)
+        return "\(host):\(port)"
+    }
+
+    var targetLabels: Labels { ["job": job, "instance": instance] }
+}
+
+/// What one scrape did.
+public struct ScrapeOutcome: Sendable, Equatable {
+    public var up: Bool
+    public var samples: Int
+    public var durationSeconds: Double
+    /// Why the target is down (transport error, HTTP status, parse error with its position).
+    public var error: String?
+}
+
+/// Scrapes targets into the store as Prometheus does: `Accept` preferring OpenMetrics, the body's
+/// content type choosing the parser, `job`/`instance` labels, synthetic `up`,
+/// `scrape_duration_seconds` and `scrape_samples_scraped`, staleness markers for series that
+/// disappear. A target that is down or returns garbage gets `up 0` and a log line saying why;
+/// the others are not affected.
+public final class Scraper: Sendable {
+    /// What Prometheus 2.42 sends.
+    public static let acceptHeader =
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+    public let store: SeriesStore
+    private let report: @Sendable (String) -> Void
+
+    /// `report` receives one line per failed scrape (or recovery), for the log.
+    public init(store: SeriesStore, report: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.store = store
+        self.report = report
+    }
+
+    private func key(_ target: ScrapeTarget) -> String { "scrape:\(target.job):\(target.url)" }
+
+    /// Scrapes `target` once, stamping samples without their own timestamp with `timestampMs`.
+    @discardableResult
+    public func scrape(_ target: ScrapeTarget, atMs timestampMs: Int64) -> ScrapeOutcome {
+        let started = monotonicNanos()
+        var samples: [ScrapedSample] = []
+        var failure: String?
+        do {
+            let response = try HTTPClient.perform(HTTPRequest(
+                url: target.url, headers: [("Accept", Self.acceptHeader)], timeoutMs: target.timeoutMs,
+                maxResponseBytes: target.maxResponseBytes))
+            if response.status != 200 {
+                failure = "HTTP status \(response.status)"
+            } else {
+                var parser = ExpositionParser(
+                    response.body, contentType: response.header("Content-Type"), strictness: .prometheusCompatible, file: target.url)
+                let targetLabels = target.targetLabels
+                try parser.forEachSample { sample in
+                    samples.append(ScrapedSample(sample.point, targetLabels: targetLabels))
+                }
+            }
+        } catch let error as ParseError {
+            failure = error.headline
+        } catch {
+            failure = "\(error)"
+        }
+        let duration = Double(monotonicNanos() - started) / 1e9
+        let key = key(target)
+        if let failure {
+            // Down: every series it exposed ends now (staleness), except the synthetic ones below.
+            samples = []
+            report("scrape \(target.url) (job \(target.job)) failed: \(failure)")
+            store.markTargetDown(targetKey: key, timestampMs: timestampMs)
+        }
+        let scraped = samples.count
+        if failure == nil { store.ingestScrape(targetKey: key, samples: samples, timestampMs: timestampMs) }
+        // The synthetic series are written for every scrape, up or down, outside the target's
+        // staleness tracking (as Prometheus's report samples).
+        let synthetic: [(String, Double)] = [
+            ("up", failure == nil ? 1 : 0), ("scrape_duration_seconds", duration), ("scrape_samples_scraped", Double(scraped)),
+        ]
+        for (name, value) in synthetic {
+            _ = try? store.append(target.targetLabels.setting("__name__", name), timestampMs: timestampMs, value: value)
+        }
+        return ScrapeOutcome(up: failure == nil, samples: scraped, durationSeconds: duration, error: failure)
+    }
+}
