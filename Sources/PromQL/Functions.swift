@@ -7,7 +7,7 @@ public struct Function: Sendable, Hashable, CustomStringConvertible {
         case required
         /// Cheap to add (sign, trig, angle conversions): implement when convenient.
         case cheap
-        /// Not required (native-histogram functions, `holt_winters`): the engine may answer
+        /// Not required (the native-histogram functions): the engine may answer
         /// "unsupported function X" at the call's position.
         case optional
     }
@@ -67,7 +67,7 @@ extension PromQL {
             add("\(name)_over_time", [m], .required)
         }
         add("quantile_over_time", [s, m], .required)
-        add("holt_winters", [m, s, s], .optional)
+        add("holt_winters", [m, s, s], .cheap)
 
         // Instant-vector functions.
         add("absent", [v], .required)

@@ -39,7 +39,7 @@ public enum PromQL {
     }
 
     /// A positioned error about part of `query`, in the same format as parse errors, for the
-    /// evaluator: `PromQL.error("unsupported function \"holt_winters\"", at: call.position, in: q)`.
+    /// evaluator: `PromQL.error("unsupported function \"histogram_count\"", at: call.position, in: q)`.
     public static func error(_ message: String, at position: PositionRange, in query: String) -> ParseError {
         makeParseError(message, at: position.start, in: query)
     }

@@ -16,6 +16,6 @@ struct StrmScope: ParsableCommand {
               strmscope log consume --dir /tmp/l --topic orders --idle-exit 1s
             """,
         version: "0.1.0",
-        subcommands: [LogCommand.self]
+        subcommands: [LogCommand.self, QueryCommand.self, TestCommand.self]
     )
 }

@@ -8,6 +8,7 @@ import Testing
         ("strmscope", StrmScope.self), ("log", LogCommand.self), ("produce", LogCommand.Produce.self),
         ("consume", LogCommand.Consume.self), ("topics", LogCommand.Topics.self), ("groups", LogCommand.Groups.self),
         ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", LogCommand.Demo.self),
+        ("query", QueryCommand.self), ("test promql", TestCommand.PromQLTests.self),
     ]
 
     @Test(arguments: commands.map(\.0))
@@ -15,7 +16,7 @@ import Testing
         let command = Self.commands.first { $0.0 == name }!.1
         let help = StrmScope.helpMessage(for: command, columns: 100)
         #expect(help.contains("Example") || help.contains("Try"), "\(name) --help has no example")
-        #expect(help.contains("strmscope log "), "\(name) --help example does not show a command line")
+        #expect(help.contains("  strmscope "), "\(name) --help example does not show a command line")
         // Example lines fit an 80-column terminal, so they can be copied as shown.
         let wide = help.split(separator: "\n").filter { $0.hasPrefix("  strmscope") && $0.count > 80 }
         #expect(wide.isEmpty, "\(name): example lines wider than 80 columns: \(wide)")
@@ -57,6 +58,13 @@ import Testing
         #expect(parseError(["log", "produce", "--dir", "d", "--topic", "t", "--batch", "0"])?.contains("--batch") == true)
         #expect(parseError(["log", "produce", "--dir", "d", "--topic", "t", "--partitions", "0"])?.contains("--partitions") == true)
         #expect(parseError(["log", "consume", "--dir", "d", "--topic", "t", "--max", "0"])?.contains("--max") == true)
+    }
+
+    @Test func queryNeedsASourceAndAWholeRange() {
+        #expect(parseError(["query", "up"])?.contains("name at least one source") == true)
+        #expect(parseError(["query", "--log", "d", "--start", "now-1h", "up"])?.contains("needs all of --start, --end and --step") == true)
+        #expect(parseError(["query", "--log", "d", "--time", "soon", "up"])?.contains("\"soon\" is not a time") == true)
+        #expect(parseError(["query", "--log", "d", "--start", "now-1h", "--end", "now", "--step", "-5", "up"])?.contains("--step") == true)
     }
 
     @Test func validCommandLinesParse() {

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import ScopeCore
+import StrmScopeApp
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Evaluate a PromQL expression on metrics from files, scrapes, the log or a Prometheus server.",
+        discussion: """
+            The sources are loaded into a fresh in-memory store and the expression is evaluated \
+            by strmscope's own engine (Prometheus 2.42 semantics): --file reads exposition files \
+            with timestamps (OpenMetrics when the file ends with `# EOF`), --scrape fetches /metrics \
+            URLs once, --log samples an embedded log once. --prometheus instead sends the query to \
+            a Prometheus-compatible server. An instant query runs at --time (default now); \
+            --start, --end and --step make it a range query. Times: now, now-15m, unix seconds or \
+            RFC 3339. --json prints the Prometheus HTTP API's response.
+
+            Examples:
+              strmscope query --log /tmp/l 'sum by (topic) (kafka_consumergroup_lag)'
+              strmscope query --scrape http://localhost:9308/metrics 'up'
+              strmscope query --file data.om --start now-1h --end now --step 1m \\
+                --json 'rate(strm_records_produced_total[5m])'
+            """)
+
+    @Argument(help: "The PromQL expression.")
+    var expression: String
+
+    @Option(name: .customLong("file"), help: ArgumentHelp("An exposition file to load (repeatable).", valueName: "path"))
+    var files: [String] = []
+
+    @Option(name: .customLong("scrape"), help: ArgumentHelp("A /metrics URL to scrape once (repeatable).", valueName: "url"))
+    var scrapeURLs: [String] = []
+
+    @Option(name: .customLong("log"), help: ArgumentHelp("An embedded log directory to sample (read-only).", valueName: "dir"))
+    var logDirectory: String?
+
+    @Option(name: .customLong("prometheus"), help: ArgumentHelp("Evaluate on this Prometheus-compatible server instead.", valueName: "url"))
+    var prometheusURL: String?
+
+    @Option(help: "Instant query time (default now).")
+    var time: String?
+
+    @Option(help: "Range query start.")
+    var start: String?
+
+    @Option(help: "Range query end.")
+    var end: String?
+
+    @Option(help: "Range query step (15s, 1m, or seconds).")
+    var step: String?
+
+    @Flag(help: "Print the Prometheus HTTP API's JSON response.")
+    var json = false
+
+    func validate() throws {
+        if files.isEmpty && scrapeURLs.isEmpty && logDirectory == nil && prometheusURL == nil {
+            throw ValidationError("name at least one source: --file, --scrape, --log or --prometheus")
+        }
+        let range = [start, end, step].compactMap { $0 }
+        if !range.isEmpty && range.count != 3 { throw ValidationError("a range query needs all of --start, --end and --step") }
+        if !range.isEmpty && time != nil { throw ValidationError("--time is for instant queries; use --start/--end/--step or --time") }
+        let now = SystemClock().nowMs()
+        for (flag, value) in [("--time", time), ("--start", start), ("--end", end)] {
+            if let value, parseTimeArgument(value, nowMs: now) == nil {
+                throw ValidationError("\(flag): \"\(value)\" is not a time (now, now-15m, unix seconds, or RFC 3339 like 2026-11-25T07:00:00Z)")
+            }
+        }
+        if let step, parseStepArgument(step) == nil { throw ValidationError("--step: \"\(step)\" is not a positive duration (15s, 1m, or seconds)") }
+    }
+
+    func run() throws {
+        let now = SystemClock().nowMs()
+        var options = QueryOptions(expression: expression)
+        options.files = files
+        options.scrapeURLs = scrapeURLs
+        options.logDirectory = logDirectory
+        options.prometheusURL = prometheusURL
+        options.json = json
+        options.timeMs = time.flatMap { parseTimeArgument($0, nowMs: now) }
+        if let start, let end, let step, let s = parseTimeArgument(start, nowMs: now), let e = parseTimeArgument(end, nowMs: now),
+            let st = parseStepArgument(step)
+        {
+            guard s <= e else { throw ValidationError("--start must not be after --end") }
+            // Prometheus's limit: more points per series than this is almost always a mistake.
+            guard (e - s) / st < 11_000 else {
+                throw ValidationError("--start/--end/--step ask for \((e - s) / st + 1) points per series; 11000 is the most (use a larger --step)")
+            }
+            options.range = (s, e, st)
+        }
+        try runReportingErrors {
+            try QueryRunner.run(options, output: StandardOutput())
+        }
+    }
+}
+
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run test scripts: PromQL (promqltest format).",
+        subcommands: [PromQLTests.self])
+
+    struct PromQLTests: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "promql",
+            abstract: "Run PromQL test scripts in Prometheus's promqltest format.",
+            discussion: """
+                Each script loads series (`load 1m` with `metric{l="v"} 0+10x100`), evaluates \
+                expressions (`eval instant at 5m …`, `eval range from 0 to 10m step 1m …`, \
+                `eval_fail …`) and compares the results; `clear` starts over. Failures print \
+                FILE:LINE, the query and a diff of expected and actual series. Exits 1 if any \
+                evaluation fails.
+
+                Example:
+                  strmscope test promql Tests/PromQLTests/Scripts/rate.test
+                """)
+
+        @Argument(help: ArgumentHelp("Script files.", valueName: "file"))
+        var files: [String]
+
+        @Flag(name: .shortAndLong, help: "Also print the evaluations that pass.")
+        var verbose = false
+
+        func run() throws {
+            try runReportingErrors {
+                let output = StandardOutput()
+                let summary = try PromQLScriptRunner.run(files: files, verbose: verbose, output: output)
+                output.write("\(summary.passed) passed, \(summary.failed) failed\n")
+                output.flush()
+                if summary.failed > 0 { throw ExitCode.failure }
+            }
+        }
+    }
+}
