@@ -28,6 +28,8 @@ unit-test: bootstrap
 e2e-test: build
 	.venv/bin/python scripts/cli-test $(BIN)
 	.venv/bin/python scripts/crash-test $(BIN)
+	$(BIN) test promql Tests/PromQLTests/Scripts/*.test ../shared/conformance/promql/testdata-v2.42.0/*.test | tail -1
+	.venv/bin/python scripts/differential-test $(BIN)
 	scripts/fuzz 30
 
 # Longer fuzzing of the log's decoders (libFuzzer + ASan).
