@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "StreamLog", targets: ["StreamLog"]),
         .library(name: "SeriesStore", targets: ["SeriesStore"]),
         .library(name: "Exposition", targets: ["Exposition"]),
+        .library(name: "PromQL", targets: ["PromQL"]),
         .library(name: "StrmScopeApp", targets: ["StrmScopeApp"]),
     ],
     dependencies: [
