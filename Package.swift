@@ -34,7 +34,7 @@ let package = Package(
         // libcurl through typed wrappers (its setopt/getinfo are variadic, which Swift cannot call).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Sources: HTTP client, scrapes, the Prometheus HTTP API, the embedded log.
-        .target(name: "Collectors", dependencies: ["ScopeCore", "CCurl", "SeriesStore", "StreamLog", "Exposition"]),
+        .target(name: "Collectors", dependencies: ["ScopeCore", "CCurl", "SeriesStore", "StreamLog", "Exposition", "PromQL"]),
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
@@ -54,7 +54,7 @@ let package = Package(
         // Scripts/ holds the engine's promqltest scripts (read by the tests); Differential/ the tools
         // that checked their expectations against a real Prometheus 2.42.
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"], exclude: ["Scripts", "Differential"]),
-        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore"]),
         // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(

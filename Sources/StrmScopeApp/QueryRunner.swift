@@ -15,8 +15,10 @@ public struct QueryOptions: Sendable {
     public var scrapeURLs: [String] = []
     /// An embedded log directory, sampled once (read-only).
     public var logDirectory: String?
-    /// A Prometheus-compatible server that evaluates the query itself.
+    /// A Prometheus-compatible server that evaluates the query itself…
     public var prometheusURL: String?
+    /// …or, with this, only serves the raw series: strmscope's engine evaluates.
+    public var backfill = false
     /// Instant query time (default now), or a range.
     public var timeMs: Int64?
     public var range: (startMs: Int64, endMs: Int64, stepMs: Int64)?
@@ -33,7 +35,7 @@ public enum QueryRunner {
                            report: @escaping @Sendable (String) -> Void = { writeError("strmscope: warning: \($0)") }) throws {
         let now = clock.nowMs()
         let result: QueryResult
-        if let url = options.prometheusURL {
+        if let url = options.prometheusURL, !options.backfill {
             result = try remote(options, url: url, now: now)
         } else {
             let store = try load(options, now: now, report: report)
@@ -63,6 +65,11 @@ public enum QueryRunner {
         for url in options.scrapeURLs {
             scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: options.timeMs ?? now)
         }
+        if let url = options.prometheusURL {
+            let expression = try PromQL.parse(options.expression)
+            let (start, end) = options.range.map { ($0.startMs, $0.endMs) } ?? (options.timeMs ?? now, options.timeMs ?? now)
+            try PrometheusBackfill.load(expression, startMs: start, endMs: end, from: PrometheusAPIClient(baseURL: url), into: store)
+        }
         return store
     }
 
@@ -89,7 +96,7 @@ public enum QueryRunner {
 
     static func remote(_ options: QueryOptions, url: String, now: Int64) throws -> QueryResult {
         guard options.files.isEmpty, options.scrapeURLs.isEmpty, options.logDirectory == nil else {
-            throw CommandError("--prometheus evaluates on the server: it cannot be combined with --file, --scrape or --log")
+            throw CommandError("--prometheus evaluates on the server: to combine it with --file, --scrape or --log, add --backfill")
         }
         let client = PrometheusAPIClient(baseURL: url)
         if let range = options.range {

@@ -12,7 +12,8 @@ struct QueryCommand: ParsableCommand {
             by strmscope's own engine (Prometheus 2.42 semantics): --file reads exposition files \
             with timestamps (OpenMetrics when the file ends with `# EOF`), --scrape fetches /metrics \
             URLs once, --log samples an embedded log once. --prometheus instead sends the query to \
-            a Prometheus-compatible server. An instant query runs at --time (default now); \
+            a Prometheus-compatible server; with --backfill the server only supplies the raw \
+            series the expression reads and strmscope's engine evaluates. An instant query runs at --time (default now); \
             --start, --end and --step make it a range query. Times: now, now-15m, unix seconds or \
             RFC 3339. --json prints the Prometheus HTTP API's response.
 
@@ -38,6 +39,9 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .customLong("prometheus"), help: ArgumentHelp("Evaluate on this Prometheus-compatible server instead.", valueName: "url"))
     var prometheusURL: String?
 
+    @Flag(help: "With --prometheus: fetch the raw series and evaluate with strmscope's engine.")
+    var backfill = false
+
     @Option(help: "Instant query time (default now).")
     var time: String?
 
@@ -57,6 +61,7 @@ struct QueryCommand: ParsableCommand {
         if files.isEmpty && scrapeURLs.isEmpty && logDirectory == nil && prometheusURL == nil {
             throw ValidationError("name at least one source: --file, --scrape, --log or --prometheus")
         }
+        if backfill && prometheusURL == nil { throw ValidationError("--backfill needs --prometheus URL") }
         let range = [start, end, step].compactMap { $0 }
         if !range.isEmpty && range.count != 3 { throw ValidationError("a range query needs all of --start, --end and --step") }
         if !range.isEmpty && time != nil { throw ValidationError("--time is for instant queries; use --start/--end/--step or --time") }
@@ -76,6 +81,7 @@ struct QueryCommand: ParsableCommand {
         options.scrapeURLs = scrapeURLs
         options.logDirectory = logDirectory
         options.prometheusURL = prometheusURL
+        options.backfill = backfill
         options.json = json
         options.timeMs = time.flatMap { parseTimeArgument($0, nowMs: now) }
         if let start, let end, let step, let s = parseTimeArgument(start, nowMs: now), let e = parseTimeArgument(end, nowMs: now),

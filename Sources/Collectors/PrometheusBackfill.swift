@@ -1,0 +1,68 @@
+import PromQL
+import ScopeCore
+import SeriesStore
+
+/// Fills a local store with the raw samples an expression needs from a Prometheus-compatible
+/// server, so strmscope's engine (and the scope) can work on history it did not collect itself.
+/// Raw samples come from instant queries of range selectors (`{matchers}[window]`), which the
+/// API answers with the stored samples, not step-aligned evaluations.
+public enum PrometheusBackfill {
+    /// The time span whose samples evaluating `expression` over `startMs...endMs` may read: the
+    /// lookback, every range and offset in the expression (summed, an upper bound for nesting),
+    /// and any `@` timestamps.
+    public static func span(of expression: Expr, startMs: Int64, endMs: Int64, lookbackMs: Int64 = 300_000) -> (minMs: Int64, maxMs: Int64) {
+        var reach: Int64 = lookbackMs
+        var ahead: Int64 = 0
+        var pinned: [Int64] = []
+        func note(_ offset: Int64, _ at: AtModifier?) {
+            if offset > 0 { reach += offset } else { ahead += -offset }
+            if case .timestamp(let t)? = at { pinned.append(t) }
+        }
+        expression.walk { node in
+            switch node {
+            case .vectorSelector(let s): note(s.offsetMs, s.at)
+            case .matrixSelector(let m):
+                reach += m.rangeMs  // its selector (offset, @) is visited as a child
+            case .subquery(let q):
+                reach += q.rangeMs
+                note(q.offsetMs, q.at)
+            default: break
+            }
+            return true
+        }
+        let low = ([startMs] + pinned).min()! - reach
+        let high = ([endMs] + pinned).max()! + ahead
+        return (low, high)
+    }
+
+    /// Loads every series of every selector of `expression` over its span into `store`; returns
+    /// the number of samples stored.
+    @discardableResult
+    public static func load(
+        _ expression: Expr, startMs: Int64, endMs: Int64, from client: PrometheusAPIClient, into store: SeriesStore
+    ) throws -> Int {
+        let (minMs, maxMs) = span(of: expression, startMs: startMs, endMs: endMs)
+        let window = formatDurationMs(max(1, maxMs - minMs))
+        // Selectors may overlap (`a / a offset 1h`): merge per series, then append each once, in order.
+        var collected: [Labels: [Int64: Double]] = [:]
+        var queried = Set<String>()
+        for selector in expression.vectorSelectors {
+            let text = "{" + selector.matchers.map(\.description).joined(separator: ",") + "}"
+            guard queried.insert(text).inserted else { continue }
+            guard case .matrix(let series) = try client.query("\(text)[\(window)]", atMs: maxMs) else {
+                throw PrometheusAPIClient.APIError.unexpectedResponse("a range selector did not return a matrix")
+            }
+            for s in series {
+                for sample in s.samples where sample.timestampMs >= minMs { collected[s.labels, default: [:]][sample.timestampMs] = sample.value }
+            }
+        }
+        var stored = 0
+        for (labels, samples) in collected {
+            for (t, v) in samples.sorted(by: { $0.key < $1.key }) {
+                try store.append(labels, timestampMs: t, value: v)
+                stored += 1
+            }
+        }
+        return stored
+    }
+}
