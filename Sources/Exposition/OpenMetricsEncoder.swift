@@ -89,36 +89,17 @@ public enum OpenMetricsEncoder {
         type == .untyped ? "unknown" : type.rawValue
     }
 
-    /// HELP escapes backslash, line feed and double quote (scalar by scalar, like the 0.0.4 encoder).
-    static func escapeHelp(_ help: String) -> String {
-        guard help.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\"") }) else {
-            return help
-        }
-        var out = ""
-        out.unicodeScalars.reserveCapacity(help.unicodeScalars.count + 4)
-        for scalar in help.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\"": out += "\\\""
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// HELP escapes backslash, line feed and double quote.
+    static func escapeHelp(_ help: String) -> String { escapeHelpText(help, quotes: true) }
 }
 
 /// Formats a value as OpenMetrics exposers do (Go's client): `NaN`, `+Inf`, `-Inf`; whole numbers
 /// below 10^15 with `.0` (`1.0`, `-0.0`); otherwise the shortest decimal that reads back as the same
 /// Double, which always has a `.` or an exponent (`0.1`, `1e+21`, `5e-324`).
 public func formatOpenMetricsValue(_ value: Double) -> String {
-    if value.isNaN { return "NaN" }
-    if value == .infinity { return "+Inf" }
-    if value == -.infinity { return "-Inf" }
-    if value == value.rounded(), abs(value) < 1e15 {
-        return value == 0 && value.sign == .minus ? "-0.0" : String(Int64(value)) + ".0"
-    }
-    return "\(value)"
+    // The 0.0.4 spelling, with `.0` on whole numbers (NaN and the infinities have no `.0`).
+    let text = formatSampleValue(value)
+    return value.isFinite && value == value.rounded() && abs(value) < 1e15 ? text + ".0" : text
 }
 
 /// Milliseconds as OpenMetrics seconds, exactly: `1700000000123` → `1700000000.123`, `-1` → `-0.001`,

@@ -52,21 +52,27 @@ public enum PrometheusTextEncoder {
         }
     }
 
-    /// HELP text escapes only backslash and line feed (quotes stay as they are). Scalars, not
-    /// Characters: "\r\n" is one Character, and a backslash may carry a combining mark.
-    static func escapeHelp(_ help: String) -> String {
-        guard help.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) else { return help }
-        var out = ""
-        out.unicodeScalars.reserveCapacity(help.unicodeScalars.count + 4)
-        for scalar in help.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+    /// HELP text escapes only backslash and line feed in 0.0.4 (quotes stay as they are).
+    static func escapeHelp(_ help: String) -> String { escapeHelpText(help, quotes: false) }
+}
+
+/// Escapes HELP text: backslash and line feed, and in OpenMetrics the double quote too. Scalar by
+/// scalar, not by Character: "\r\n" is one Character, and a backslash may carry a combining mark.
+func escapeHelpText(_ help: String, quotes: Bool) -> String {
+    guard help.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || (quotes && $0 == UInt8(ascii: "\"")) }) else {
+        return help
     }
+    var out = ""
+    out.unicodeScalars.reserveCapacity(help.unicodeScalars.count + 4)
+    for scalar in help.unicodeScalars {
+        switch scalar {
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\"" where quotes: out += "\\\""
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 /// Formats a sample value so Go's `strconv.ParseFloat` (Prometheus) and our parser read back the
