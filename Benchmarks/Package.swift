@@ -50,6 +50,21 @@ let package = Package(
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
+        ),
+        // The PromQL engine: sum by (group) (rate(x_total[5m])) over 10k series × 1 h at 15 s,
+        // beside Debian's Prometheus on the same data (scripts/bench-promql runs both).
+        .executableTarget(
+            name: "PromQLBenchmarks",
+            dependencies: [
+                .product(name: "PromQL", package: "StrmScope"),
+                .product(name: "SeriesStore", package: "StrmScope"),
+                .product(name: "Exposition", package: "StrmScope"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PromQLBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
         )
     ]
 )
