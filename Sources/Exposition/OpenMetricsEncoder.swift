@@ -37,19 +37,7 @@ public enum OpenMetricsEncoder {
         }
         for point in family.points {
             out += sampleName(point.name, base: base, type: family.type)
-            if !point.labels.isEmpty {
-                out += "{"
-                var first = true
-                for label in point.labels {
-                    if !first { out += "," }
-                    first = false
-                    out += label.name
-                    out += "=\""
-                    out += escapeLabelValue(label.value)
-                    out += "\""
-                }
-                out += "}"
-            }
+            appendLabelSet(point.labels, to: &out)
             out += " "
             out += formatOpenMetricsValue(point.value)
             if let ts = point.timestampMs {

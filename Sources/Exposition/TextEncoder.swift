@@ -21,19 +21,7 @@ public enum PrometheusTextEncoder {
         out += "# TYPE \(family.name) \(textFormatType(family.type))\n"
         for point in family.points {
             out += point.name
-            if !point.labels.isEmpty {
-                out += "{"
-                var first = true
-                for label in point.labels {
-                    if !first { out += "," }
-                    first = false
-                    out += label.name
-                    out += "=\""
-                    out += escapeLabelValue(label.value)
-                    out += "\""
-                }
-                out += "}"
-            }
+            appendLabelSet(point.labels, to: &out)
             out += " "
             out += formatSampleValue(point.value)
             if let ts = point.timestampMs {
@@ -54,6 +42,22 @@ public enum PrometheusTextEncoder {
 
     /// HELP text escapes only backslash and line feed in 0.0.4 (quotes stay as they are).
     static func escapeHelp(_ help: String) -> String { escapeHelpText(help, quotes: false) }
+}
+
+/// Appends `{a="1",b="2"}` (nothing for an empty set), label values escaped as both formats do.
+func appendLabelSet(_ labels: Labels, to out: inout String) {
+    guard !labels.isEmpty else { return }
+    out += "{"
+    var first = true
+    for label in labels {
+        if !first { out += "," }
+        first = false
+        out += label.name
+        out += "=\""
+        out += escapeLabelValue(label.value)
+        out += "\""
+    }
+    out += "}"
 }
 
 /// Escapes HELP text: backslash and line feed, and in OpenMetrics the double quote too. Scalar by
