@@ -504,6 +504,13 @@ public final class StreamLog: @unchecked Sendable {
         return GroupStatus(group: group, generation: generation, members: members, partitions: lags)
     }
 
+    /// Generation changes of `group` the log remembers (as `strm_rebalances_total`).
+    public func rebalanceCount(_ group: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return Int(counters.rebalances[group] ?? 0)
+    }
+
     /// A snapshot of a group's coordinator state (for tests and the scope).
     public func groupState(_ group: String) -> ConsumerGroupState? {
         lock.lock()

@@ -81,7 +81,7 @@ public final class DemoWorkload: @unchecked Sendable {
         return DemoStats(
             produced: produced.load(ordering: .relaxed), consumed: consumed.load(ordering: .relaxed),
             deadLettered: deadLettered.load(ordering: .relaxed), lag: status.partitions.reduce(0) { $0 + ($1.lag ?? $1.endOffset) },
-            rebalances: (try? log.events().filter { $0.kind == .rebalance && $0.labels["consumergroup"] == options.group }.count) ?? 0,
+            rebalances: log.rebalanceCount(options.group),
             generation: status.generation, members: status.members.count)
     }
 

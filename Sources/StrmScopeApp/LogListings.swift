@@ -77,9 +77,15 @@ public enum LogListings {
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
     }
 
-    static func formatTimestamp(_ ms: Int64) -> String {
+    /// RFC 3339 in UTC, to the second. One formatter for all calls: a range query's table prints
+    /// one timestamp per sample. (Formatting with a shared ISO8601DateFormatter is thread-safe.)
+    nonisolated(unsafe) private static let timestampFormatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        return formatter
+    }()
+
+    static func formatTimestamp(_ ms: Int64) -> String {
+        timestampFormatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }
