@@ -64,6 +64,11 @@ public final class Scraper: Sendable {
 
     private func key(_ target: ScrapeTarget) -> String { "scrape:\(target.job):\(target.url)" }
 
+    /// The target is no longer scraped: its series end now (staleness markers).
+    public func remove(_ target: ScrapeTarget, atMs timestampMs: Int64) {
+        store.removeTarget(targetKey: key(target), timestampMs: timestampMs)
+    }
+
     /// Scrapes `target` once, stamping samples without their own timestamp with `timestampMs`.
     @discardableResult
     public func scrape(_ target: ScrapeTarget, atMs timestampMs: Int64) -> ScrapeOutcome {
