@@ -75,6 +75,11 @@ public enum QueryRunner {
 
     /// Appends every sample of an exposition file; a sample without a timestamp is stamped `now`.
     static func loadFile(_ path: String, into store: SeriesStore, now: Int64) throws {
+        // The store holds everything in memory: refuse what could not fit rather than die trying.
+        let limit = 4 << 30
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > limit {
+            throw CommandError("\(path): \(size.intValue) bytes is more than the \(limit)-byte limit for a loaded file")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("\(path): cannot read the file") }
         let bytes = [UInt8](data)
         let text = String(decoding: bytes.suffix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -10,10 +10,11 @@ struct StrmScope: ParsableCommand {
             strmscope watches event rates, consumer lag, rebalances and dead-letter queues. Its \
             embedded durable log (Kafka semantics) is the data source it ships with.
 
-            Try the embedded log:
+            Try the embedded log, and PromQL on it:
               strmscope log demo                       live producer + consumer group + DLQ
               seq 5 | strmscope log produce --dir /tmp/l --topic orders
               strmscope log consume --dir /tmp/l --topic orders --idle-exit 1s
+              strmscope query --log /tmp/l 'sum by (topic) (kafka_topic_partition_current_offset)'
             """,
         version: "0.1.0",
         subcommands: [LogCommand.self, QueryCommand.self, TestCommand.self]
