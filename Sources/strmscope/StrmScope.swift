@@ -14,7 +14,7 @@ struct StrmScope: ParsableCommand {
               strmscope log demo                       live producer + consumer group + DLQ
               seq 5 | strmscope log produce --dir /tmp/l --topic orders
               strmscope log consume --dir /tmp/l --topic orders --idle-exit 1s
-              strmscope query --log /tmp/l 'sum by (topic) (kafka_topic_partition_current_offset)'
+              strmscope query --log /tmp/l 'kafka_topic_partition_current_offset'
             """,
         version: "0.1.0",
         subcommands: [LogCommand.self, QueryCommand.self, TestCommand.self]
