@@ -15,10 +15,13 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // Timing, scratch space, the results file scripts/bench reads: shared by every benchmark.
+        .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "StreamLogBenchmarks",
             dependencies: [
                 .product(name: "StreamLog", package: "StrmScope"),
+                "BenchSupport",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/StreamLogBenchmarks",
@@ -31,6 +34,7 @@ let package = Package(
             name: "SeriesStoreBenchmarks",
             dependencies: [
                 .product(name: "SeriesStore", package: "StrmScope"),
+                "BenchSupport",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/SeriesStoreBenchmarks",
@@ -44,6 +48,7 @@ let package = Package(
             name: "ExpositionBenchmarks",
             dependencies: [
                 .product(name: "Exposition", package: "StrmScope"),
+                "BenchSupport",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/ExpositionBenchmarks",
@@ -59,6 +64,8 @@ let package = Package(
                 .product(name: "PromQL", package: "StrmScope"),
                 .product(name: "SeriesStore", package: "StrmScope"),
                 .product(name: "Exposition", package: "StrmScope"),
+                .product(name: "StrmScopeApp", package: "StrmScope"),
+                "BenchSupport",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/PromQLBenchmarks",

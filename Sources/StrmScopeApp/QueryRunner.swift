@@ -124,9 +124,9 @@ extension MetricPoint {
 }
 
 /// How query results are printed.
-enum QueryOutput {
+public enum QueryOutput {
     /// The Prometheus HTTP API's `/api/v1/query[_range]` response.
-    static func json(_ result: QueryResult) -> String {
+    public static func json(_ result: QueryResult) -> String {
         func metric(_ labels: Labels) -> String {
             "{" + labels.pairs.map { "\(quoted($0.name)):\(quoted($0.value))" }.joined(separator: ",") + "}"
         }

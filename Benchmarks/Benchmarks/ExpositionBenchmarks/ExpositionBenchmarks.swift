@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BenchSupport
 import Benchmark
 import Exposition
 import Foundation
@@ -143,17 +144,4 @@ func pythonComparison() {
             ratio: \(String(format: "%.1f", ratio))× (goals: ≥ 300 MB/s, ≥ 20×: \(goal))
             """)
     }
-}
-
-func run(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw BenchFailure("\(executable) \(arguments) exited \(process.terminationStatus)") }
-    return String(decoding: data, as: UTF8.self)
 }

@@ -1,12 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BenchSupport
 import Benchmark
 import Exposition
 import Foundation
 import PromQL
 import ScopeCore
 import SeriesStore
+import StrmScopeApp
 
 // The PromQL engine on a range query over a loaded store:
 //   sum by (group) (rate(x_total[5m]))   10k series × 1 h at 15 s (2.4 M samples), step 15 s
@@ -51,7 +53,7 @@ let benchmarks: @Sendable () -> Void = {
         let t1 = now()
         let cpu1 = threadCPU()
         benchmark.stopMeasurement()
-        let json = matrixJSON(result)
+        let json = QueryOutput.json(result)
         let t2 = now()
         let cpu2 = threadCPU()
         blackHole(json)
@@ -230,62 +232,4 @@ final class Fixture: @unchecked Sendable {
                       outPath: env["STRMSCOPE_BENCH_PROMQL_OUT"].flatMap { $0.isEmpty ? nil : $0 }, loadSeconds: loadSeconds,
                       storeSeries: stats.series, storeSamples: stats.samplesInMemory, fileBytes: bytes.count, iterations: Counter())
     }
-}
-
-// MARK: - JSON (the Prometheus API's query_range response, as `strmscope query --json` prints it)
-
-func matrixJSON(_ result: QueryResult) -> String {
-    guard case .matrix(let series) = result else { return "" }
-    var out = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":["
-    for (i, s) in series.enumerated() {
-        if i > 0 { out += "," }
-        out += "{\"metric\":{"
-        for (j, label) in s.labels.pairs.enumerated() {
-            if j > 0 { out += "," }
-            out += jsonQuoted(label.name) + ":" + jsonQuoted(label.value)
-        }
-        out += "},\"values\":["
-        for (j, sample) in s.samples.enumerated() {
-            if j > 0 { out += "," }
-            out += "[" + unixSeconds(sample.timestampMs) + ",\"" + goFormatFloatF(sample.value) + "\"]"
-        }
-        out += "]}"
-    }
-    return out + "]}}"
-}
-
-/// A JSON string literal (quote, backslash and control characters escaped).
-func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
-/// Unix seconds with the milliseconds, as Prometheus writes them (`1700000000.5`).
-func unixSeconds(_ ms: Int64) -> String {
-    let whole = ms / 1000
-    var fraction = abs(ms % 1000)
-    guard fraction != 0 else { return String(whole) }
-    var digits = 3
-    while fraction % 10 == 0 {
-        fraction /= 10
-        digits -= 1
-    }
-    let text = String(fraction)
-    return "\(whole)." + String(repeating: "0", count: digits - text.count) + text
 }

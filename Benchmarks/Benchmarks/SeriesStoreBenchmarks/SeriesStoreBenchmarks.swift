@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BenchSupport
 import Benchmark
 import Foundation
 import ScopeCore
@@ -119,16 +120,6 @@ enum Figure {
     }
 }
 
-@inline(__always)
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-struct BenchFailure: Error {
-    let message: String
-}
 
 // MARK: - Ingest
 
@@ -161,10 +152,10 @@ func ingestBenchmarks() {
             start = now()
             let summary = store.append(batch)
             refSeconds += now() - start
-            guard summary.appended == seriesCount else { throw BenchFailure(message: "rejected: \(summary.rejected)") }
+            guard summary.appended == seriesCount else { throw BenchFailure("rejected: \(summary.rejected)") }
         }
         let stats = store.stats
-        guard stats.samplesInMemory == seriesCount * rounds else { throw BenchFailure(message: "lost samples") }
+        guard stats.samplesInMemory == seriesCount * rounds else { throw BenchFailure("lost samples") }
         let total = Double(seriesCount * rounds)
         let overall = total / (createSeconds + refSeconds)
         benchmark.measurement(Figure.samplesPerSecond, Int(overall))
@@ -224,7 +215,7 @@ func ingestBenchmarks() {
             let elapsed = now() - start
             seconds += elapsed
             if round > 0 { steadySeconds += elapsed }
-            guard summary.samples.appended == seriesCount else { throw BenchFailure(message: "rejected: \(summary.samples.rejected)") }
+            guard summary.samples.appended == seriesCount else { throw BenchFailure("rejected: \(summary.samples.rejected)") }
         }
         let rate = Double(seriesCount * 10) / seconds
         benchmark.measurement(Figure.samplesPerSecond, Int(rate))
