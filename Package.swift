@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "SeriesStore", dependencies: ["ScopeCore"]),
         // PromQL: lexer, parser, AST that prints back to source, evaluator over a Queryable.
         .target(name: "PromQL", dependencies: ["ScopeCore"]),
+        // The scope's pure widgets: everything is drawn into a CellBuffer (no terminal, no I/O).
+        .target(name: "ScopeUI", dependencies: ["ScopeCore"]),
         // libcurl through typed wrappers (its setopt/getinfo are variadic, which Swift cannot call).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Sources: HTTP client, scrapes, the Prometheus HTTP API, the embedded log.
@@ -54,6 +56,7 @@ let package = Package(
         // Scripts/ holds the engine's promqltest scripts (read by the tests); Differential/ the tools
         // that checked their expectations against a real Prometheus 2.42.
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"], exclude: ["Scripts", "Differential"]),
+        .testTarget(name: "ScopeUITests", dependencies: ["ScopeUI", "ScopeCore"], exclude: ["Golden"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore"]),
         // Help text and argument validation of the executable's commands, without spawning it.
