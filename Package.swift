@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SeriesStore", targets: ["SeriesStore"]),
         .library(name: "Exposition", targets: ["Exposition"]),
         .library(name: "PromQL", targets: ["PromQL"]),
+        .library(name: "ScopeUI", targets: ["ScopeUI"]),
         .library(name: "StrmScopeApp", targets: ["StrmScopeApp"]),
     ],
     dependencies: [
