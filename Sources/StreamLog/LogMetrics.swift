@@ -5,7 +5,7 @@ import ScopeCore
 enum LogMetrics {
     static func families(
         statuses: [TopicPartition: PartitionStatus], topics: [String: TopicConfig], committed: [String: [TopicPartition: Int64]],
-        groups: Set<String>, members: [String: Int], counters: LogCounters, durations: [TopicPartition: Histogram],
+        lagSeconds: [String: [TopicPartition: Double]], groups: Set<String>, members: [String: Int], counters: LogCounters, durations: [TopicPartition: Histogram],
         bytesAppended: [TopicPartition: UInt64], includeProcessCounters: Bool, fsyncs: UInt64
     ) -> [MetricFamily] {
         let userTopics = topics.keys.filter { !$0.hasPrefix("__") }.sorted()
@@ -55,6 +55,16 @@ enum LogMetrics {
             }
         }
         out += [groupOffset, groupOffsetSum, lag, lagSum, memberCount]
+
+        var timeLag = MetricFamily(
+            name: "strm_consumergroup_lag_seconds", type: .gauge,
+            help: "Age of the oldest record the group has not consumed (now minus its timestamp); 0 when caught up.")
+        for group in groups.sorted() {
+            for (tp, seconds) in (lagSeconds[group] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                timeLag.add(["consumergroup": group, "topic": tp.topic, "partition": String(tp.partition)], seconds)
+            }
+        }
+        out.append(timeLag)
 
         // Durable counters: offsets are dense, so the end offset counts every record ever produced,
         // across restarts, in any process that reads the log.

@@ -879,6 +879,16 @@ final class PartitionLog: @unchecked Sendable {
         appendDurations.withLock { $0 }
     }
 
+    /// The timestamp of the record at `offset`, when it is readable.
+    func timestamp(at offset: Int64) -> Int64? {
+        guard let result = try? fetch(from: offset, maxBytes: 1) else { return nil }
+        var found: Int64?
+        try? result.forEachRecord { view in
+            if found == nil && view.offset >= offset { found = view.timestampMs }
+        }
+        return found
+    }
+
     /// True when nothing is known to be wrong (no corruption, no failed fsync): only then may the
     /// log be marked cleanly closed, or the next open would skip the checks that found it.
     var isHealthy: Bool {

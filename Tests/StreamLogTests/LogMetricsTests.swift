@@ -96,3 +96,26 @@ import Testing
         }
     }
 }
+
+@Suite struct LagSecondsTests {
+    @Test func lagInSecondsIsTheAgeOfTheOldestUnconsumedRecord() throws {
+        try withTemporaryDirectory { dir in
+            let clock = ManualClock(startMs: 1_700_000_000_000)
+            let log = try StreamLog.open(directory: dir, create: true, clock: clock)
+            try log.createTopic("orders", config: TopicConfig(partitions: 1))
+            let tp = TopicPartition("orders", 0)
+            try log.append(tp, [ProducerRecord(key: nil, value: utf8("a"))])
+            clock.advance(byMs: 5_000)
+            try log.append(tp, [ProducerRecord(key: nil, value: utf8("b")), ProducerRecord(key: nil, value: utf8("c"))])
+            try log.commitOffsets("billing", memberId: nil, generation: nil, offsets: [tp: 1])
+            clock.advance(byMs: 25_000)
+            // The oldest unconsumed record ("b", offset 1) was written 25 s ago, not 30 s.
+            let lagged = try family(log.metricFamilies(), "strm_consumergroup_lag_seconds")
+            #expect(value(lagged, ["consumergroup": "billing", "topic": "orders", "partition": "0"]) == 25)
+            try log.commitOffsets("billing", memberId: nil, generation: nil, offsets: [tp: 3])
+            let caughtUp = try family(log.metricFamilies(), "strm_consumergroup_lag_seconds")
+            #expect(value(caughtUp, ["consumergroup": "billing", "topic": "orders", "partition": "0"]) == 0)
+            try log.close()
+        }
+    }
+}
