@@ -16,7 +16,7 @@ build: bootstrap
 
 # Until the scope exists, `make run` runs the embedded log's live demo workload.
 run: build
-	$(BIN) log demo
+	$(BIN) demo
 
 # Everything CI checks: unit tests (Swift Testing), then end-to-end scripts against the real binary.
 test: unit-test e2e-test

@@ -108,6 +108,16 @@ enum LogMetrics {
                 durationFamily.points += merged.points(name: durationFamily.name, labels: ["topic": topic])
             }
         }
+        var processing = MetricFamily(
+            name: "strm_processing_duration_seconds", type: .histogram, help: "Time consumers took to process one record, as they report it.")
+        var processingErrors = MetricFamily(
+            name: "strm_processing_errors_total", type: .counter, help: "Records whose processing failed, as consumers report it.")
+        for key in counters.processing.keys.sorted(by: { ($0.group, $0.topic) < ($1.group, $1.topic) }) {
+            let labels: Labels = ["consumergroup": key.group, "topic": key.topic]
+            processing.points += counters.processing[key]!.points(name: processing.name, labels: labels)
+            processingErrors.add(labels, Double(counters.processingErrors[key] ?? 0))
+        }
+        out += [processing, processingErrors]
         var fsyncCount = MetricFamily(name: "strm_log_fsyncs_total", type: .counter, help: "fdatasync calls made for acks=all writes (group commit shares them).")
         fsyncCount.add(Labels(), Double(fsyncs))
         out += [consumed, bytes, durationFamily, fsyncCount]

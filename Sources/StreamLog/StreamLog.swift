@@ -302,6 +302,26 @@ public final class StreamLog: @unchecked Sendable {
         try partition(tp).fetch(from: offset, maxBytes: maxBytes)
     }
 
+    /// A consumer's report of how processing one record went, for the RED metrics
+    /// `strm_processing_duration_seconds` (histogram) and `strm_processing_errors_total`: the log
+    /// sees deliveries and commits, only the application sees the work in between.
+    public func recordProcessing(group: String, topic: String, seconds: Double, failed: Bool) {
+        let key = CounterKey(group: group, topic: topic)
+        lock.lock()
+        counters.processing[key, default: Histogram(upperBounds: Histogram.latencySeconds)].observe(seconds)
+        if failed { counters.processingErrors[key, default: 0] += 1 }
+        lock.unlock()
+    }
+
+    /// Puts a marker on the event timeline (a fault injected, a deploy): the scope draws it on
+    /// the time axis like a rebalance.
+    public func recordMarker(_ title: String, labels: [String: String] = [:]) throws(LogError) {
+        try checkWritable()
+        let event = Event(kind: .marker, timeMs: clock.nowMs(), labels: labels, title: title)
+        let value = (try? JSONEncoder.sorted.encode(event)).map { Array($0) } ?? []
+        _ = try partition(TopicPartition(Self.eventsTopic, 0)).append([ProducerRecord(key: nil, value: value)], producer: nil, acks: .leader)
+    }
+
     /// Counts delivered records for `strm_records_consumed_total`.
     func noteConsumed(group: String?, topic: String, count: Int) {
         lock.lock()
@@ -732,6 +752,9 @@ struct CounterKey: Hashable, Sendable {
 /// Counters that live as long as the writing process (Prometheus counters reset on restart).
 struct LogCounters: Sendable {
     var consumed: [CounterKey: UInt64] = [:]
+    /// Processing reported by consumers (`recordProcessing`): time per record, and failures.
+    var processing: [CounterKey: Histogram] = [:]
+    var processingErrors: [CounterKey: UInt64] = [:]
     var deadLettered: [CounterKey: UInt64] = [:]
     /// Seeded from the events topic at open, so it counts every rebalance the log remembers.
     var rebalances: [String: UInt64] = [:]

@@ -31,9 +31,80 @@ public struct DemoStats: Sendable, Equatable {
     public var members: Int = 0
 }
 
+/// A fault the demo can inject while it runs (from the schedule, a flag, or a key in the scope).
+public enum DemoFault: String, Sendable, CaseIterable, Equatable {
+    /// One member processes 20× slower for 30 s: its partitions' lag climbs, then recovers.
+    case slowConsumer = "slow-consumer"
+    /// One member stops without leaving: after its session times out the group rebalances and the
+    /// others take over its partitions (a lag spike, then recovery); a replacement joins 20 s later.
+    case killMember = "kill-member"
+    /// For 10 s, 30% of records fail processing and go to the dead-letter queue.
+    case poisonBurst = "poison-burst"
+    /// For 10 s, producers send 4× their rate.
+    case producerBurst = "producer-burst"
+
+    /// What the scope's key line and the markers call it.
+    public var title: String {
+        switch self {
+        case .slowConsumer: "slow consumer"
+        case .killMember: "kill a member"
+        case .poisonBurst: "poison burst"
+        case .producerBurst: "producer burst"
+        }
+    }
+}
+
+/// When faults fire, seconds after the start: the default cycle shows every fault within the
+/// first two minutes and repeats every 150 s.
+public struct FaultSchedule: Sendable, Equatable {
+    public var entries: [(seconds: Int64, fault: DemoFault)]
+    public var repeatEverySeconds: Int64?
+    private var nextIndex = 0
+    private var cycle: Int64 = 0
+
+    public init(entries: [(seconds: Int64, fault: DemoFault)], repeatEverySeconds: Int64? = nil) {
+        self.entries = entries.sorted { $0.seconds < $1.seconds }
+        self.repeatEverySeconds = repeatEverySeconds
+    }
+
+    public static let standard = FaultSchedule(
+        entries: [(25, .slowConsumer), (65, .killMember), (110, .poisonBurst), (130, .producerBurst)], repeatEverySeconds: 150)
+    public static let none = FaultSchedule(entries: [])
+
+    /// Parses `NAME@DURATION` (`kill-member@30s`), as the `--fault` flag takes it.
+    public static func entry(_ text: String) -> (seconds: Int64, fault: DemoFault)? {
+        let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let fault = DemoFault(rawValue: parts[0]), let ms = parseDurationMs(parts[1]) else { return nil }
+        return (ms / 1000, fault)
+    }
+
+    /// The faults due at `elapsed` seconds that have not fired yet, in order.
+    public mutating func due(atSeconds elapsed: Int64) -> [DemoFault] {
+        var fired: [DemoFault] = []
+        guard !entries.isEmpty else { return fired }
+        while true {
+            if nextIndex == entries.count {
+                guard let period = repeatEverySeconds, period > 0 else { break }
+                cycle += 1
+                nextIndex = 0
+            }
+            guard entries[nextIndex].seconds + cycle * (repeatEverySeconds ?? 0) <= elapsed else { break }
+            fired.append(entries[nextIndex].fault)
+            nextIndex += 1
+        }
+        return fired
+    }
+
+    public static func == (a: FaultSchedule, b: FaultSchedule) -> Bool {
+        a.entries.map(\.seconds) == b.entries.map(\.seconds) && a.entries.map(\.fault) == b.entries.map(\.fault)
+            && a.repeatEverySeconds == b.repeatEverySeconds
+    }
+}
+
 /// The embedded demo workload: a producer with a varying rate (slow wave plus bursts) writing
 /// keyed orders to `orders`, a consumer group `billing` whose members take a realistic, skewed
-/// time per record, and processing failures dead-lettered to `orders.dlq`. Threads, real time.
+/// time per record, and processing failures dead-lettered to `orders.dlq`. Faults can be
+/// injected at any time (`inject`). Threads, real time.
 public final class DemoWorkload: @unchecked Sendable {
     public let options: DemoOptions
     public let log: StreamLog
@@ -41,8 +112,21 @@ public final class DemoWorkload: @unchecked Sendable {
     private let produced = Atomic<Int64>(0)
     private let consumed = Atomic<Int64>(0)
     private let deadLettered = Atomic<Int64>(0)
-    private var threads: [Thread] = []
     private let finished = DispatchGroup()
+    private let started = monotonicNanos()
+    /// Monotonic deadlines (ns) of the timed faults.
+    private let poisonUntil = Atomic<UInt64>(0)
+    private let burstUntil = Atomic<UInt64>(0)
+    private let slowUntil = Atomic<UInt64>(0)
+    private let members = Mutex<[MemberSlot]>([])
+    private let nextMember = Atomic<Int>(0)
+
+    /// One consumer thread; `alive` false ends it without leaving the group (a crash).
+    final class MemberSlot: Sendable {
+        let id: String
+        let alive = Atomic<Bool>(true)
+        init(id: String) { self.id = id }
+    }
 
     public init(options: DemoOptions) throws {
         self.options = options
@@ -54,9 +138,14 @@ public final class DemoWorkload: @unchecked Sendable {
     public func start() {
         running.store(true, ordering: .relaxed)
         spawn { [self] in produceLoop() }
-        for i in 0..<options.members {
-            spawn { [self] in consumeLoop(memberId: "\(options.group)-\(i + 1)", seed: UInt64(i + 1)) }
-        }
+        for _ in 0..<options.members { startMember() }
+    }
+
+    private func startMember() {
+        let number = nextMember.add(1, ordering: .relaxed).newValue
+        let slot = MemberSlot(id: "\(options.group)-\(number)")
+        members.withLock { $0.append(slot) }
+        spawn { [self] in consumeLoop(slot, seed: UInt64(number)) }
     }
 
     private func spawn(_ body: @escaping @Sendable () -> Void) {
@@ -65,8 +154,36 @@ public final class DemoWorkload: @unchecked Sendable {
             body()
             finished.leave()
         }
-        threads.append(thread)
         thread.start()
+    }
+
+    /// Injects `fault` now and puts a marker on the timeline.
+    public func inject(_ fault: DemoFault) {
+        let now = monotonicNanos()
+        switch fault {
+        case .slowConsumer:
+            slowUntil.store(now + 30_000_000_000, ordering: .relaxed)
+        case .poisonBurst:
+            poisonUntil.store(now + 10_000_000_000, ordering: .relaxed)
+        case .producerBurst:
+            burstUntil.store(now + 10_000_000_000, ordering: .relaxed)
+        case .killMember:
+            let victim = members.withLock { slots -> MemberSlot? in
+                guard let index = slots.lastIndex(where: { $0.alive.load(ordering: .relaxed) }) else { return nil }
+                return slots.remove(at: index)
+            }
+            victim?.alive.store(false, ordering: .relaxed)
+            // The replacement arrives later, as a restarted pod would.
+            spawn { [self] in
+                var waited = 0
+                while waited < 20_000 && running.load(ordering: .relaxed) {
+                    usleep(100_000)
+                    waited += 100
+                }
+                if running.load(ordering: .relaxed) { startMember() }
+            }
+        }
+        try? log.recordMarker("fault: \(fault.title)", labels: ["fault": fault.rawValue, "consumergroup": options.group])
     }
 
     /// Stops every thread (members leave the group) and closes the log.
@@ -81,8 +198,7 @@ public final class DemoWorkload: @unchecked Sendable {
         return DemoStats(
             produced: produced.load(ordering: .relaxed), consumed: consumed.load(ordering: .relaxed),
             deadLettered: deadLettered.load(ordering: .relaxed), lag: status.partitions.reduce(0) { $0 + ($1.lag ?? $1.endOffset) },
-            rebalances: log.rebalanceCount(options.group),
-            generation: status.generation, members: status.members.count)
+            rebalances: log.rebalanceCount(options.group), generation: status.generation, members: status.members.count)
     }
 
     /// Records per second at `seconds` into the run: a 60 s wave between 40% and 160% of the
@@ -95,14 +211,15 @@ public final class DemoWorkload: @unchecked Sendable {
 
     private func produceLoop() {
         guard let producer = try? Producer(log: log, acks: .leader) else { return }
-        let started = monotonicNanos()
         var owed = 0.0
         var order: Int64 = 0
         var rng = SplitMix(seed: 42)
         while running.load(ordering: .relaxed) {
             usleep(10_000)
-            let seconds = Double(monotonicNanos() - started) / 1e9
-            owed += Self.rate(at: seconds, base: options.rate) / 100
+            let now = monotonicNanos()
+            let seconds = Double(now - started) / 1e9
+            let boost = now < burstUntil.load(ordering: .relaxed) ? 4.0 : 1.0
+            owed += Self.rate(at: seconds, base: options.rate) * boost / 100
             let count = Int(owed)
             owed -= Double(count)
             guard count > 0 else { continue }
@@ -119,12 +236,15 @@ public final class DemoWorkload: @unchecked Sendable {
         }
     }
 
-    private func consumeLoop(memberId: String, seed: UInt64) {
-        guard let consumer = try? Consumer(log: log, topics: [options.topic], group: options.group, memberId: memberId, sessionTimeoutMs: 6_000) else {
+    private func consumeLoop(_ slot: MemberSlot, seed: UInt64) {
+        guard let consumer = try? Consumer(log: log, topics: [options.topic], group: options.group, memberId: slot.id, sessionTimeoutMs: 6_000) else {
             return
         }
         var rng = SplitMix(seed: seed)
+        // The first member is the one a slow-consumer fault slows down.
+        let slowable = slot.id.hasSuffix("-1")
         while running.load(ordering: .relaxed) {
+            guard slot.alive.load(ordering: .relaxed) else { return }  // killed: no leave, no commit
             let records: [ConsumedRecord]
             do { records = try consumer.poll(maxRecords: 50) } catch {
                 usleep(100_000)
@@ -135,13 +255,17 @@ public final class DemoWorkload: @unchecked Sendable {
                 continue
             }
             for record in records {
-                // Processing time: mostly ~1 ms, with a long tail (lognormal-ish via two uniforms).
+                let now = monotonicNanos()
+                let slow = slowable && now < slowUntil.load(ordering: .relaxed) ? 20.0 : 1.0
+                let poison = now < poisonUntil.load(ordering: .relaxed) ? 0.3 : options.errorRate
+                // Processing time: mostly ~1 ms, with a long tail.
                 let u = Double(rng.next() % 10_000) / 10_000
-                usleep(UInt32(500 + 1_500 * u * u * u * 4))
-                if Double(rng.next() % 10_000) / 10_000 < options.errorRate {
-                    if (try? consumer.deadLetter(record, error: "validation failed: amount exceeds credit limit", attempt: 1)) != nil {
-                        deadLettered.add(1, ordering: .relaxed)
-                    }
+                let micros = (500 + 1_500 * u * u * u * 4) * slow
+                usleep(UInt32(micros))
+                let failed = Double(rng.next() % 10_000) / 10_000 < poison
+                log.recordProcessing(group: options.group, topic: options.topic, seconds: micros / 1e6, failed: failed)
+                if failed, (try? consumer.deadLetter(record, error: "validation failed: amount exceeds credit limit", attempt: 1)) != nil {
+                    deadLettered.add(1, ordering: .relaxed)
                 }
             }
             consumed.add(Int64(records.count), ordering: .relaxed)
@@ -169,7 +293,8 @@ struct SplitMix {
 
 /// `strmscope log demo`: runs the workload and prints a line of live counts every second.
 public enum DemoRunner {
-    public static func run(_ options: DemoOptions, durationMs: Int64?, output: OutputSink) throws {
+    public static func run(_ options: DemoOptions, durationMs: Int64?, faults: FaultSchedule = .standard, output: OutputSink) throws {
+        var faults = faults
         let workload = try DemoWorkload(options: options)
         output.write("strmscope demo: topic \(options.topic) (\(options.partitions) partitions), group \(options.group) (\(options.members) members), log in \(options.directory)\n")
         output.write("Ctrl-C stops it. Watch it from another terminal: strmscope log groups --dir \(options.directory)\n\n")
@@ -184,6 +309,10 @@ public enum DemoRunner {
         while !isStopRequested {
             sleepUnlessStopped(ms: 1000)
             second += 1
+            for fault in faults.due(atSeconds: Int64(second)) {
+                workload.inject(fault)
+                output.write("  fault: \(fault.title)\n")
+            }
             let now = workload.stats()
             let cells = [
                 "\(second)s", String(now.produced - previous.produced), String(now.consumed - previous.consumed), String(now.lag),

@@ -27,7 +27,7 @@ struct LogCommand: ParsableCommand {
                 --idle-exit 1s
               strmscope log groups --dir /tmp/l
             """,
-        subcommands: [Produce.self, Consume.self, Topics.self, Groups.self, Metrics.self, Verify.self, Demo.self]
+        subcommands: [Produce.self, Consume.self, Topics.self, Groups.self, Metrics.self, Verify.self]
     )
 }
 
@@ -229,48 +229,6 @@ extension LogCommand {
                 out.write(text)
                 out.flush()
                 if !intact { throw ExitCode.failure }
-            }
-        }
-    }
-
-    struct Demo: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Run a live demo workload on the log and print counts every second.",
-            discussion: """
-                A producer with a varying rate writes orders to `orders` (6 partitions); consumer group \
-                `billing` (3 members) processes them and dead-letters failures to `orders.dlq`. Without \
-                --dir it uses a temporary directory, removed at exit.
-
-                Examples:
-                  strmscope log demo
-                  strmscope log demo --dir /tmp/demo --duration 30s --rate 1000
-                """)
-
-        @Option(help: ArgumentHelp("Log directory to use and keep (default: a temporary one).", valueName: "dir"))
-        var dir: String?
-
-        @Option(help: ArgumentHelp("Stop after this long (default: until Ctrl-C).", valueName: "duration"))
-        var duration: String?
-
-        @Option(help: "Average records per second produced.")
-        var rate: Int = 400
-
-        func validate() throws {
-            if let duration, parseDurationMs(duration) == nil {
-                throw ValidationError("--duration: \"\(duration)\" is not a duration (examples: 30s, 5m)")
-            }
-            if rate < 1 || rate > 1_000_000 { throw ValidationError("--rate must be between 1 and 1000000") }
-        }
-
-        func run() throws {
-            installStopHandlers()
-            let temporary = dir == nil
-            let directory = dir ?? FileManager.default.temporaryDirectory.path + "/strmscope-demo-\(getpid())"
-            defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
-            var options = DemoOptions(directory: directory)
-            options.rate = rate
-            try runReportingErrors {
-                try DemoRunner.run(options, durationMs: duration.flatMap(parseDurationMs), output: StandardOutput())
             }
         }
     }

@@ -11,12 +11,12 @@ struct StrmScope: ParsableCommand {
             embedded durable log (Kafka semantics) is the data source it ships with.
 
             Try the embedded log, and PromQL on it:
-              strmscope log demo                       live producer + consumer group + DLQ
+              strmscope demo                           live producer + consumer group + DLQ
               seq 5 | strmscope log produce --dir /tmp/l --topic orders
               strmscope log consume --dir /tmp/l --topic orders --idle-exit 1s
               strmscope query --log /tmp/l 'kafka_topic_partition_current_offset'
             """,
         version: "0.1.0",
-        subcommands: [LogCommand.self, QueryCommand.self, TestCommand.self]
+        subcommands: [DemoCommand.self, LogCommand.self, QueryCommand.self, TestCommand.self]
     )
 }

@@ -7,7 +7,7 @@ import Testing
     static let commands: [(String, ParsableCommand.Type)] = [
         ("strmscope", StrmScope.self), ("log", LogCommand.self), ("produce", LogCommand.Produce.self),
         ("consume", LogCommand.Consume.self), ("topics", LogCommand.Topics.self), ("groups", LogCommand.Groups.self),
-        ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", LogCommand.Demo.self),
+        ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", DemoCommand.self),
         ("query", QueryCommand.self), ("test promql", TestCommand.PromQLTests.self),
     ]
 
@@ -46,7 +46,9 @@ import Testing
 
     @Test func badDurationsAreNamed() {
         #expect(parseError(["log", "consume", "--dir", "d", "--topic", "t", "--idle-exit", "soon"])?.contains("\"soon\" is not a duration") == true)
-        #expect(parseError(["log", "demo", "--duration", "1h30"])?.contains("is not a duration") == true)
+        #expect(parseError(["demo", "--duration", "1h30"])?.contains("is not a duration") == true)
+        #expect(parseError(["demo", "--fault", "explode@3s"])?.contains("expected NAME@TIME") == true)
+        #expect(parseError(["demo", "--faults", "some"])?.contains("standard or none") == true)
     }
 
     @Test func unknownAcksValueIsRejectedWithTheChoices() {

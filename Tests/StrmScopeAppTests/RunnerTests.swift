@@ -164,3 +164,31 @@ func pipeWith(_ text: String) -> Int32 {
         #expect(abs(DemoWorkload.rate(at: 45.001, base: 100) / DemoWorkload.rate(at: 44.999, base: 100) - 1 / 3.0) < 0.01)
     }
 }
+
+@Suite struct FaultScheduleTests {
+    @Test func faultsFireOnceEachInOrderAndTheCycleRepeats() {
+        var schedule = FaultSchedule(entries: [(10, .killMember), (5, .slowConsumer)], repeatEverySeconds: 20)
+        #expect(schedule.due(atSeconds: 4).isEmpty)
+        #expect(schedule.due(atSeconds: 5) == [.slowConsumer])
+        #expect(schedule.due(atSeconds: 9).isEmpty)
+        #expect(schedule.due(atSeconds: 30) == [.killMember, .slowConsumer, .killMember], "a late check fires what it missed, once")
+        #expect(schedule.due(atSeconds: 30).isEmpty)
+        #expect(schedule.due(atSeconds: 45) == [.slowConsumer])
+    }
+
+    @Test func withoutRepeatTheScheduleEnds() {
+        var schedule = FaultSchedule(entries: [(1, .poisonBurst)])
+        #expect(schedule.due(atSeconds: 100) == [.poisonBurst])
+        #expect(schedule.due(atSeconds: 1000).isEmpty)
+        var none = FaultSchedule.none
+        #expect(none.due(atSeconds: 1000).isEmpty)
+    }
+
+    @Test func flagEntriesParse() {
+        #expect(FaultSchedule.entry("kill-member@30s").map { [$0.seconds: $0.fault] } == [30: .killMember])
+        #expect(FaultSchedule.entry("producer-burst@2m").map { $0.seconds } == 120)
+        #expect(FaultSchedule.entry("kill-member") == nil)
+        #expect(FaultSchedule.entry("explode@3s") == nil)
+        #expect(FaultSchedule.entry("kill-member@soon") == nil)
+    }
+}
