@@ -291,7 +291,7 @@ struct SplitMix {
     }
 }
 
-/// `strmscope log demo`: runs the workload and prints a line of live counts every second.
+/// `strmscope demo`: runs the workload and prints a line of live counts every second.
 public enum DemoRunner {
     public static func run(_ options: DemoOptions, durationMs: Int64?, faults: FaultSchedule = .standard, output: OutputSink) throws {
         var faults = faults
