@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Pure values shared by every module: labels, samples, metric families, events, clocks.
@@ -32,6 +33,8 @@ let package = Package(
         .target(name: "SeriesStore", dependencies: ["ScopeCore"]),
         // PromQL: lexer, parser, AST that prints back to source, evaluator over a Queryable.
         .target(name: "PromQL", dependencies: ["ScopeCore"]),
+        // Positioned YAML (dashboards, rule files): every configuration error names file:line:col.
+        .target(name: "YAMLConfig", dependencies: ["ScopeCore", .product(name: "Yams", package: "Yams")]),
         // The scope's pure widgets: everything is drawn into a CellBuffer (no terminal, no I/O).
         .target(name: "ScopeUI", dependencies: ["ScopeCore"]),
         // libcurl through typed wrappers (its setopt/getinfo are variadic, which Swift cannot call).
@@ -41,7 +44,7 @@ let package = Package(
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
-            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors"]
+            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig"]
         ),
         .executableTarget(
             name: "strmscope",
@@ -59,7 +62,7 @@ let package = Package(
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"], exclude: ["Scripts", "Differential"]),
         .testTarget(name: "ScopeUITests", dependencies: ["ScopeUI", "ScopeCore"], exclude: ["Golden"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
-        .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore"]),
+        .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig"]),
         // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(
             name: "CLITests",
