@@ -14,9 +14,9 @@ bootstrap:
 build: bootstrap
 	$(SWIFT) build
 
-# Until the scope exists, `make run` runs the embedded log's live demo workload.
+# The scope on the embedded demo workload (q quits).
 run: build
-	$(BIN) demo
+	$(BIN)
 
 # Everything CI checks: unit tests (Swift Testing), then end-to-end scripts against the real binary.
 test: unit-test e2e-test
@@ -28,6 +28,7 @@ unit-test: bootstrap
 e2e-test: build
 	.venv/bin/python scripts/cli-test $(BIN)
 	.venv/bin/python scripts/crash-test $(BIN)
+	.venv/bin/python scripts/scope-test $(BIN)
 	$(BIN) test promql Tests/PromQLTests/Scripts/*.test ../shared/conformance/promql/testdata-v2.42.0/*.test
 	.venv/bin/python scripts/differential-test $(BIN)
 	scripts/fuzz 30

@@ -37,6 +37,10 @@ let package = Package(
         .target(name: "YAMLConfig", dependencies: ["ScopeCore", .product(name: "Yams", package: "Yams")]),
         // The scope's pure widgets: everything is drawn into a CellBuffer (no terminal, no I/O).
         .target(name: "ScopeUI", dependencies: ["ScopeCore"]),
+        // ncursesw through a shim header (wide-character API switched on, macros and globals wrapped as functions).
+        .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
+        // The only code that touches the tty: shows CellBuffers through ncursesw, reads keys, restores the terminal.
+        .target(name: "Terminal", dependencies: ["ScopeUI", "CNCurses"]),
         // libcurl through typed wrappers (its setopt/getinfo are variadic, which Swift cannot call).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Sources: HTTP client, scrapes, the Prometheus HTTP API, the embedded log.
@@ -44,7 +48,7 @@ let package = Package(
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
-            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig"]
+            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig", "ScopeUI", "Terminal"]
         ),
         .executableTarget(
             name: "strmscope",
@@ -61,6 +65,7 @@ let package = Package(
         // that checked their expectations against a real Prometheus 2.42.
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"], exclude: ["Scripts", "Differential"]),
         .testTarget(name: "ScopeUITests", dependencies: ["ScopeUI", "ScopeCore"], exclude: ["Golden"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "ScopeUI"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig"]),
         // Help text and argument validation of the executable's commands, without spawning it.

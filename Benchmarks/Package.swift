@@ -72,6 +72,19 @@ let package = Package(
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
+        ),
+        // One scope frame (layout, downsampling, braille, readouts) at 200×60 and 120×40.
+        .executableTarget(
+            name: "ScopeUIBenchmarks",
+            dependencies: [
+                .product(name: "ScopeUI", package: "StrmScope"),
+                "BenchSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ScopeUIBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
         )
     ]
 )

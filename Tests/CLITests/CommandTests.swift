@@ -8,7 +8,7 @@ import Testing
         ("strmscope", StrmScope.self), ("log", LogCommand.self), ("produce", LogCommand.Produce.self),
         ("consume", LogCommand.Consume.self), ("topics", LogCommand.Topics.self), ("groups", LogCommand.Groups.self),
         ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", DemoCommand.self),
-        ("query", QueryCommand.self), ("test promql", TestCommand.PromQLTests.self),
+        ("query", QueryCommand.self), ("test promql", TestCommand.PromQLTests.self), ("scope", ScopeCommand.self),
     ]
 
     @Test(arguments: commands.map(\.0))
@@ -20,6 +20,14 @@ import Testing
         // Example lines fit an 80-column terminal, so they can be copied as shown.
         let wide = help.split(separator: "\n").filter { $0.hasPrefix("  strmscope") && $0.count > 80 }
         #expect(wide.isEmpty, "\(name): example lines wider than 80 columns: \(wide)")
+    }
+
+    @Test func scopeHelpListsTheKeys() {
+        let help = StrmScope.helpMessage(for: ScopeCommand.self, columns: 100)
+        for key in ["space stop/run", "TIME/DIV", "V/DIV", "trigger", "quit", "--scrape", "--prometheus", "--log", "--ascii"] {
+            #expect(help.contains(key), "scope --help does not mention \(key)")
+        }
+        #expect(!help.contains("full-repaint"), "the measurement flag stays hidden")
     }
 
     @Test func produceHelpNamesTheAckChoices() {
@@ -37,6 +45,16 @@ import Testing
         } catch {
             return StrmScope.message(for: error)
         }
+    }
+
+    @Test func scopeArgumentsAreChecked() {
+        #expect(parseError(["scope", "--log", "d", "--prometheus", "http://p:9090"])?.contains("choose one source") == true)
+        #expect(parseError(["scope", "--refresh", "0"])?.contains("--refresh") == true)
+        #expect(parseError(["scope", "--scrape", "localhost:9308/metrics"])?.contains("not an http:// or https:// URL") == true)
+        #expect(parseError(["scope", "--faults", "many"])?.contains("standard or none") == true)
+        #expect(parseError(["--log", "d", "--demo-dir", "x"])?.contains("--demo-dir is for the demo") == true,
+                "options without a subcommand go to scope")
+        #expect(parseError([]) == nil, "no arguments is the scope on the demo")
     }
 
     @Test func keyAndKeySeparatorExcludeEachOther() {

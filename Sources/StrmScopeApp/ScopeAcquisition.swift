@@ -1,0 +1,155 @@
+import Collectors
+import Foundation
+import PromQL
+import ScopeCore
+import ScopeUI
+import SeriesStore
+import StreamLog
+import Synchronization
+
+/// Where the scope's data comes from.
+public enum ScopeSourceKind: Sendable {
+    /// An embedded log (the demo's, or `--log DIR` read-only), sampled into the local store.
+    case log(StreamLog)
+    /// `/metrics` endpoints, scraped into the local store every tick.
+    case scrape([String])
+    /// A Prometheus-compatible server that evaluates the dashboard's expressions itself.
+    case prometheus(String)
+}
+
+/// The scope's acquisition: every tick it collects the sources, evaluates each trace's
+/// expression at that instant and appends the value to the trace's history (NaN, a gap, when the
+/// expression returns nothing). The UI thread takes snapshots; nothing here touches the terminal.
+public final class ScopeAcquisition: @unchecked Sendable {
+    public let dashboard: Dashboard
+    let store: SeriesStore
+    private let source: ScopeSourceKind
+    private let logSource: EmbeddedLogSource?
+    private let scraper: Scraper
+    private let parsed: [[Expr]]
+    private let engine = Engine()
+    private let state: Mutex<Snapshot>
+    /// The newest scrape failure per URL (guarded by the serial use of `tick`).
+    private var scrapeProblems: [String: String] = [:]
+
+    /// What the UI draws from.
+    public struct Snapshot: Sendable {
+        public var histories: [[TraceHistory]]
+        public var events: [Event] = []
+        /// Bumped by every tick that added data.
+        public var version = 0
+        /// Time of the newest tick.
+        public var newestMs: Int64?
+        public var problem: String?
+    }
+
+    public init(dashboard: Dashboard, source: ScopeSourceKind, historyPoints: Int = 20_000) throws {
+        self.dashboard = dashboard
+        self.source = source
+        var options = StoreOptions()
+        options.retentionMs = 15 * 60_000  // the store only feeds rate windows; histories keep the past
+        store = SeriesStore(options: options)
+        let problems = Mutex<[String]>([])
+        scraper = Scraper(store: store, report: { line in problems.withLock { $0.append(line) } })
+        if case .log(let log) = source { logSource = EmbeddedLogSource(log: log, store: store) } else { logSource = nil }
+        var parsed: [[Expr]] = []
+        for channel in dashboard.channels {
+            // Dashboard.load already checked every expression.
+            parsed.append(try channel.traces.map { trace throws -> Expr in try PromQL.parse(trace.expression) })
+        }
+        self.parsed = parsed
+        state = Mutex(Snapshot(histories: dashboard.channels.map { $0.traces.map { _ in TraceHistory(capacity: historyPoints) } }))
+    }
+
+    public func snapshot() -> Snapshot { state.withLock { $0 } }
+
+    /// Fills the histories from a Prometheus server's past (`window` back from `nowMs`), so the
+    /// screen starts full instead of empty.
+    public func backfill(nowMs: Int64, windowMs: Int64) {
+        guard case .prometheus(let url) = source else { return }
+        let client = PrometheusAPIClient(baseURL: url, timeoutMs: 10_000)
+        let step = max(dashboard.refreshMs, windowMs / 1_000)
+        for (c, channel) in dashboard.channels.enumerated() {
+            for (t, trace) in channel.traces.enumerated() {
+                guard let series = try? client.queryRange(trace.expression, startMs: nowMs - windowMs, endMs: nowMs, stepMs: step) else { continue }
+                let values = Self.combine(series.map { $0.samples.map { ($0.timestampMs, $0.value) } })
+                state.withLock { snapshot in
+                    for (time, value) in values { snapshot.histories[c][t].append(timeMs: time, value: value) }
+                }
+            }
+        }
+    }
+
+    /// One acquisition at `nowMs`.
+    public func tick(nowMs: Int64) {
+        var problem: String?
+        switch source {
+        case .log:
+            logSource?.collect(atMs: nowMs)
+        case .scrape(let urls):
+            for url in urls {
+                let outcome = scraper.scrape(ScrapeTarget(url: url, job: "scrape", intervalMs: dashboard.refreshMs * 10,
+                                                          timeoutMs: max(500, dashboard.refreshMs - 100)), atMs: nowMs)
+                scrapeProblems[url] = outcome.error.map { "\(url): \($0)" }
+            }
+            problem = scrapeProblems.values.sorted().first.map { "scrape failed: \($0)" }
+        case .prometheus:
+            break
+        }
+        var values: [[Double]] = []
+        for (c, channel) in dashboard.channels.enumerated() {
+            var row: [Double] = []
+            for (t, trace) in channel.traces.enumerated() {
+                do {
+                    row.append(try evaluate(parsed[c][t], source: trace.expression, atMs: nowMs))
+                } catch {
+                    row.append(.nan)
+                    problem = problem ?? "CH\(c + 1) \(trace.label): \(error)"
+                }
+            }
+            values.append(row)
+        }
+        let windowStart = nowMs - 3_600_000
+        let events = store.events(fromMs: windowStart, toMs: nowMs)
+        if logSource != nil { _ = store.enforceRetention(nowMs: nowMs) }
+        state.withLock { snapshot in
+            for (c, row) in values.enumerated() {
+                for (t, value) in row.enumerated() { snapshot.histories[c][t].append(timeMs: nowMs, value: value) }
+            }
+            snapshot.events = events
+            snapshot.version += 1
+            snapshot.newestMs = nowMs
+            snapshot.problem = problem
+        }
+    }
+
+    private func evaluate(_ expr: Expr, source expression: String, atMs: Int64) throws -> Double {
+        if case .prometheus(let url) = source {
+            switch try PrometheusAPIClient(baseURL: url, timeoutMs: max(500, dashboard.refreshMs)).query(expression, atMs: atMs) {
+            case .vector(let series): return Self.combine(series.compactMap { $0.samples.first?.value })
+            case .scalar(let sample): return sample.value
+            case .matrix, .string: return .nan
+            }
+        }
+        switch try engine.instant(expr, source: expression, at: atMs, on: store) {
+        case .vector(let samples): return Self.combine(samples.map(\.value))
+        case .scalar(_, let value): return value
+        case .matrix, .string: return .nan
+        }
+    }
+
+    /// A trace is one line: an expression giving several series is drawn as their maximum (the
+    /// worst lag, the busiest partition); aggregate in the expression to choose otherwise.
+    static func combine(_ values: [Double]) -> Double {
+        values.filter { !$0.isNaN }.max() ?? .nan
+    }
+
+    /// Several series' samples merged into one line, by time (the maximum at each time).
+    static func combine(_ series: [[(Int64, Double)]]) -> [(Int64, Double)] {
+        var byTime: [Int64: Double] = [:]
+        for samples in series {
+            for (time, value) in samples where !value.isNaN { byTime[time] = max(byTime[time] ?? -.infinity, value) }
+        }
+        return byTime.keys.sorted().map { ($0, byTime[$0]!) }
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import ScopeCore
+import StrmScopeApp
+
+struct ScopeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scope",
+        abstract: "The oscilloscope: live traces of rates, lag, DLQ depth and errors (the default command).",
+        discussion: """
+            Without a source it runs the demo workload in-process (topic orders, consumer group \
+            billing, dead letters to orders.dlq) with faults on a schedule; keys k, s, p, b inject \
+            them (kill a member, slow consumer, poison burst, producer burst). With --log, --scrape \
+            or --prometheus it shows real data through the same dashboard: every channel is a \
+            PromQL expression on kafka_exporter's metric names.
+
+            Keys: space stop/run · ←/→ scroll back (stopped) · +/- TIME/DIV · 1-4 channel · \
+            ↑/↓ V/DIV (0 auto) · t trigger edge · T trigger mode (auto/normal/single) · [ ] trigger \
+            level · a events · ? help · q quit.
+
+            Examples:
+              strmscope
+              strmscope scope --log /tmp/demo
+              strmscope scope --scrape http://localhost:9308/metrics
+              strmscope scope --prometheus http://localhost:9090 --dashboard my.yml
+            """)
+
+    @Option(help: ArgumentHelp("A dashboard YAML file (default: the built-in Dashboards/streaming.yml).", valueName: "file"))
+    var dashboard: String?
+
+    @Option(name: .customLong("log"), help: ArgumentHelp("Watch an embedded log directory (read-only).", valueName: "dir"))
+    var logDirectory: String?
+
+    @Option(name: .customLong("scrape"), help: ArgumentHelp("Scrape this /metrics URL every refresh (repeatable).", valueName: "url"))
+    var scrapeURLs: [String] = []
+
+    @Option(name: .customLong("prometheus"), help: ArgumentHelp("Evaluate the dashboard on this Prometheus-compatible server.", valueName: "url"))
+    var prometheusURL: String?
+
+    @Option(help: ArgumentHelp("Most frames per second (1-60); frames are drawn only when something changed.", valueName: "fps"))
+    var refresh: Int = 10
+
+    @Flag(help: "Draw with ASCII instead of braille and box characters (also chosen when the locale is not UTF-8).")
+    var ascii = false
+
+    @Flag(name: .customLong("no-color"), help: "No colours (also when the NO_COLOR environment variable is set).")
+    var noColor = false
+
+    @Option(help: ArgumentHelp("Demo: average records per second produced.", valueName: "n"))
+    var rate: Int = 400
+
+    @Option(help: ArgumentHelp("Demo: the fault schedule, standard or none.", valueName: "schedule"))
+    var faults: String = "standard"
+
+    @Option(name: .customLong("demo-dir"), help: ArgumentHelp("Demo: keep the demo's log in this directory (default: a temporary one).", valueName: "dir"))
+    var demoDirectory: String?
+
+    /// For measuring what change-only drawing saves: repaint every cell every frame.
+    @Flag(name: .customLong("full-repaint"), help: ArgumentHelp("Repaint the whole screen every frame (for measurements).", visibility: .hidden))
+    var fullRepaint = false
+
+    func validate() throws {
+        let sources = [logDirectory != nil, !scrapeURLs.isEmpty, prometheusURL != nil].filter { $0 }.count
+        if sources > 1 { throw ValidationError("choose one source: --log, --scrape or --prometheus") }
+        if !(1...60).contains(refresh) { throw ValidationError("--refresh is frames per second, 1 to 60, not \(refresh)") }
+        if rate < 1 || rate > 1_000_000 { throw ValidationError("--rate must be between 1 and 1000000") }
+        if faults != "standard" && faults != "none" { throw ValidationError("--faults is standard or none, not \"\(faults)\"") }
+        if sources == 1 && demoDirectory != nil { throw ValidationError("--demo-dir is for the demo; with a source, drop it") }
+        for url in scrapeURLs + [prometheusURL].compactMap({ $0 }) where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ValidationError("\"\(url)\" is not an http:// or https:// URL")
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let board = try dashboard.map { try Dashboard.load(file: $0) } ?? Dashboard.parse(defaultDashboardYAML, file: "built-in streaming.yml")
+            let source: ScopeOptions.Source
+            var temporary: String?
+            if let logDirectory {
+                source = .log(directory: logDirectory)
+            } else if !scrapeURLs.isEmpty {
+                source = .scrape(scrapeURLs)
+            } else if let prometheusURL {
+                source = .prometheus(prometheusURL)
+            } else {
+                let directory = demoDirectory ?? FileManager.default.temporaryDirectory.path + "/strmscope-scope-\(getpid())"
+                if demoDirectory == nil { temporary = directory }
+                var demo = DemoOptions(directory: directory)
+                demo.rate = rate
+                source = .demo(demo, faults: faults == "none" ? .none : .standard)
+            }
+            defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+            var options = ScopeOptions(source: source, dashboard: board)
+            options.framesPerSecond = refresh
+            options.ascii = ascii
+            options.color = !noColor
+            options.fullRepaint = fullRepaint
+            try ScopeRunner.run(options)
+        }
+    }
+}

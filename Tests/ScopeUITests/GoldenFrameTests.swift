@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import ScopeUI
+
+/// The renderer's frames compared with text files of the cell buffer in Golden/. After an
+/// intended change to the look, regenerate them with
+/// `STRMSCOPE_UPDATE_GOLDEN=1 swift test --disable-xctest --filter GoldenFrameTests` and review
+/// the diff like code.
+@Suite struct GoldenFrameTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    func check(_ name: String, _ frame: ScopeFrame, width: Int, height: Int) throws {
+        let buffer = ScopeScreen.render(frame, width: width, height: height).buffer
+        #expect(buffer.width == width && buffer.height == height)
+        let text = buffer.text + "\n"
+        let file = Self.directory.appendingPathComponent("\(name).txt")
+        if ProcessInfo.processInfo.environment["STRMSCOPE_UPDATE_GOLDEN"] != nil {
+            try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: file, encoding: .utf8)
+        if text != expected {
+            let got = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let firstDifference = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, want.count)
+            Issue.record("""
+                \(name): frame differs from Golden/\(name).txt from row \(firstDifference)
+                got:  \(firstDifference < got.count ? got[firstDifference] : "<none>")
+                want: \(firstDifference < want.count ? want[firstDifference] : "<none>")
+                (regenerate with STRMSCOPE_UPDATE_GOLDEN=1 if the change is intended)
+                """)
+        }
+    }
+
+    @Test(arguments: [(80, 24), (120, 40), (200, 60)])
+    func liveDefaultDashboard(width: Int, height: Int) throws {
+        try check("live-\(width)x\(height)", ScopeFixtures.frame(), width: width, height: height)
+    }
+
+    @Test(arguments: [(0, 0), (1, 1), (39, 11)])
+    func degenerateSizesSayTooSmallWithoutCrashing(width: Int, height: Int) throws {
+        try check("tiny-\(width)x\(height)", ScopeFixtures.frame(), width: width, height: height)
+    }
+
+    @Test func asciiFallback() throws {
+        try check("ascii-80x24", ScopeFixtures.frame(glyphs: .ascii), width: 80, height: 24)
+    }
+
+    @Test func helpOverlay() throws {
+        var state = ScopeFixtures.state()
+        _ = state.handle(.character("?"), config: ScopeFixtures.config, nowMs: ScopeFixtures.endMs)
+        try check("help-120x40", ScopeFixtures.frame(state: state), width: 120, height: 40)
+    }
+
+    @Test func stoppedAndScrolledBackWithTriggerCapture() throws {
+        var state = ScopeFixtures.state(timePerDivisionMs: 2_000)
+        let histories = ScopeFixtures.histories()
+        // The lag crosses 5 s at 572 s: the capture shows it 20% from the left.
+        state.triggerState.rearm(afterMs: ScopeFixtures.endMs - 60_000)
+        state.advance(histories: histories, nowMs: ScopeFixtures.endMs, liveEndMs: ScopeFixtures.endMs)
+        #expect(state.status == .triggered)
+        _ = state.handle(.character(" "), config: ScopeFixtures.config, nowMs: ScopeFixtures.endMs)
+        _ = state.handle(.left, config: ScopeFixtures.config, nowMs: ScopeFixtures.endMs)
+        try check("stopped-120x40", ScopeFixtures.frame(state: state), width: 120, height: 40)
+    }
+}
