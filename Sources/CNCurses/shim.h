@@ -42,8 +42,8 @@ static inline const char *strm_tigetstr(const char *cap) {
 // ---- Crash restore -------------------------------------------------------------------------
 // A crash inside curses mode would leave the shell in the alternate screen, without echo and
 // with an invisible cursor. The handler below puts the tty back with async-signal-safe calls
-// only, then hands the signal to whoever had it before (the Swift runtime's backtracer, or the
-// default action), so crash reports still appear, now on a usable terminal.
+// only, then lets the crash go on: to the handler that was there before (the Swift runtime's
+// backtracer, so its report appears on a usable terminal) or to the default action.
 //
 // The state is a static inside an inline function, so every object file that calls these
 // functions gets its own copy: call them from a single Swift file (Terminal/CrashRestore.swift).
@@ -87,12 +87,21 @@ static inline void strm_crash_handler(int sig, siginfo_t *info, void *context) {
             if (n > 0) done += (size_t)n;
         }
     }
+    // A real fault re-executes the faulting instruction on return and so reaches the previous
+    // handler (the Swift backtracer) with its true context. abort() ends the process itself
+    // once the handlers return. Any other sent signal gets the default action: the Swift
+    // backtracer would report it and let the process run on, with curses already torn down.
+    int fault = info != NULL && info->si_code > 0;
+    int own_abort = sig == SIGABRT && info != NULL && info->si_pid == getpid();
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
     for (int i = 0; i < STRM_CRASH_SIGNAL_COUNT; i++) {
-        if (strm_crash_signal(i) == sig) sigaction(sig, &s->previous[i], NULL);
+        if (strm_crash_signal(i) != sig) continue;
+        sigaction(sig, fault || own_abort ? &s->previous[i] : &default_action, NULL);
     }
-    // A real fault re-executes the faulting instruction on return and reaches the previous
-    // handler with its true context; a sent signal (kill, abort, raise) has to be sent again.
-    if (info == NULL || info->si_code <= 0) raise(sig);
+    if (!fault) raise(sig);
     errno = saved_errno;
 }
 

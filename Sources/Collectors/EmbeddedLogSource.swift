@@ -27,6 +27,7 @@ public final class EmbeddedLogSource: @unchecked Sendable {
     /// One collection at `nowMs`; returns how many samples were ingested.
     @discardableResult
     public func collect(atMs nowMs: Int64) -> Int {
+        log.refreshFromWriter()
         var samples: [ScrapedSample] = []
         for family in log.metricFamilies() {
             for point in family.points {

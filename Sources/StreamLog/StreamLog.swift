@@ -614,13 +614,19 @@ public final class StreamLog: @unchecked Sendable {
     /// the whole log impossible to open. Returns false when the replay did not reach the end.
     @discardableResult
     private func forEachInternalRecord(_ topic: String, _ body: (Int64, [UInt8]) -> Void) -> Bool {
+        forEachInternalRecord(topic, from: nil, body).complete
+    }
+
+    /// Reads an internal topic from `from` (its start when nil, or when retention or compaction
+    /// removed that offset) to its end; also returns the offset after the last record read.
+    private func forEachInternalRecord(_ topic: String, from: Int64?, _ body: (Int64, [UInt8]) -> Void) -> (complete: Bool, next: Int64) {
         let tp = TopicPartition(topic, 0)
-        guard let partition = partitions[tp] else { return true }
-        var offset = partition.status().logStartOffset
+        guard let partition = partitions[tp] else { return (true, from ?? 0) }
+        var offset = max(from ?? .min, partition.status().logStartOffset)
         while true {
             do throws(LogError) {
                 let result = try partition.fetch(from: offset, maxBytes: 4 << 20)
-                if result.isEmpty { return true }
+                if result.isEmpty { return (true, offset) }
                 try? result.forEachRecord { view in
                     if let value = view.value { body(view.offset, Array(value)) }
                 }
@@ -630,15 +636,26 @@ public final class StreamLog: @unchecked Sendable {
                     file: "\(directory)/\(tp)", position: 0,
                     reason: "\(error); \(topic) was read only up to offset \(offset)")
                 if !recoveryNotes.contains(note) { recoveryNotes.append(note) }
-                return false
+                return (false, offset)
             }
         }
     }
 
+    /// Where the replay of each internal topic stopped (the next offset to read).
+    private var internalReplayedThrough: [String: Int64] = [:]
+
     /// Rebuilds committed offsets, group generations, the producer-id reservation and the
     /// rebalance counts from the internal topics. True when both were read to their end.
     private func replayInternalTopics() -> Bool {
-        let offsetsComplete = forEachInternalRecord(Self.offsetsTopic) { logOffset, value in
+        let offsets = replayOffsets()
+        let written = partitions.all.values.map(\.largestProducerId).max() ?? -1
+        nextProducerId = max(reservedProducerIds, written + 1)
+        reservedProducerIds = nextProducerId
+        return offsets && replayEvents()
+    }
+
+    private func replayOffsets() -> Bool {
+        let (complete, next) = forEachInternalRecord(Self.offsetsTopic, from: internalReplayedThrough[Self.offsetsTopic]) { logOffset, value in
             switch InternalRecord.decode(value) {
             case let .offsetCommit(group, topic, partition, offset, _)?:
                 applyCommit(group, TopicPartition(topic, partition), offset, writtenAt: logOffset)
@@ -650,17 +667,31 @@ public final class StreamLog: @unchecked Sendable {
                 break
             }
         }
-        let written = partitions.all.values.map(\.largestProducerId).max() ?? -1
-        nextProducerId = max(reservedProducerIds, written + 1)
-        reservedProducerIds = nextProducerId
-        let eventsComplete = forEachInternalRecord(Self.eventsTopic) { _, value in
+        internalReplayedThrough[Self.offsetsTopic] = next
+        return complete
+    }
+
+    private func replayEvents() -> Bool {
+        let (complete, next) = forEachInternalRecord(Self.eventsTopic, from: internalReplayedThrough[Self.eventsTopic]) { _, value in
             if let event = try? JSONDecoder().decode(Event.self, from: Data(value)), event.kind == .rebalance,
                 let group = event.labels["consumergroup"]
             {
                 counters.rebalances[group, default: 0] += 1
             }
         }
-        return offsetsComplete && eventsComplete
+        internalReplayedThrough[Self.eventsTopic] = next
+        return complete
+    }
+
+    /// A read-only view opened beside a writer catches up with what the writer committed since
+    /// (offsets, generations, rebalances), so a watcher's lag and rates stay live. Writers keep
+    /// their state in memory and have nothing to catch up on.
+    public func refreshFromWriter() {
+        guard isReadOnly else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        _ = replayOffsets()
+        _ = replayEvents()
     }
 
     /// Rewrites the latest commits into a fresh segment and drops the older ones once the offsets

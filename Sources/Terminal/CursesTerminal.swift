@@ -127,9 +127,13 @@ public final class CursesTerminal {
     /// Shows `frame`, clipped to the terminal, writing only what changed since the last frame.
     public func draw(_ frame: CellBuffer) {
         guard screen != nil else { return }
-        let sameSize = previousSize == (width, height)
-        let old = repaintAll || !sameSize ? nil : previous
-        if old == nil { werase(window) }
+        // Only a frame of the same size, drawn on a terminal of the same size, tells what is on
+        // screen; otherwise start from a blank screen (cells outside a smaller frame included).
+        var old = previous
+        if repaintAll || previousSize != (width, height) || old?.width != frame.width || old?.height != frame.height {
+            old = nil
+            werase(window)
+        }
         let columns = min(frame.width, width)
         let rows = min(frame.height, height)
         for run in Self.changedRuns(old: old, new: frame) where run.y < rows {

@@ -69,6 +69,33 @@ import Testing
         }
     }
 
+    @Test func readerCatchesUpWithCommitsAndRebalancesAfterItOpened() throws {
+        try withTemporaryDirectory { dir in
+            let clock = ManualClock()
+            let writer = try StreamLog.open(directory: dir, create: true, clock: clock)
+            try writer.createTopic("t", config: TopicConfig(partitions: 1))
+            let tp = TopicPartition("t", 0)
+            try writer.append(tp, (0..<5).map { ProducerRecord(key: nil, value: utf8("r\($0)")) }, acks: .all)
+            let reader = try StreamLog.open(directory: dir, readOnly: true, clock: clock)
+            #expect(reader.groupStatus("g").partitions.isEmpty)
+            let consumer = try Consumer(log: writer, topics: ["t"], group: "g", memberId: "m1")
+            #expect(try consumer.poll(maxRecords: 3).count == 3)
+            try consumer.commit()
+            // Without catching up, the reader still sees the group as it was at open.
+            #expect(reader.groupStatus("g").partitions.first?.committed == nil)
+            reader.refreshFromWriter()
+            #expect(reader.groupStatus("g").partitions.first?.committed == 3)
+            #expect(reader.groupStatus("g").partitions.first?.lag == 2)
+            #expect(reader.rebalanceCount("g") == 1, "the join's rebalance is counted once")
+            try consumer.close()
+            reader.refreshFromWriter()
+            reader.refreshFromWriter()
+            #expect(reader.rebalanceCount("g") == 2, "the leave's rebalance, counted once however often the reader catches up")
+            try reader.close()
+            try writer.close()
+        }
+    }
+
     @Test func readerChangesNothingOnDisk() throws {
         try withTemporaryDirectory { dir in
             let writer = try StreamLog.open(directory: dir, create: true, clock: ManualClock())
