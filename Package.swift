@@ -35,6 +35,9 @@ let package = Package(
         .target(name: "PromQL", dependencies: ["ScopeCore"]),
         // Positioned YAML (dashboards, rule files): every configuration error names file:line:col.
         .target(name: "YAMLConfig", dependencies: ["ScopeCore", .product(name: "Yams", package: "Yams")]),
+        // Prometheus rule files, annotation templates, the alert state machine, rule evaluation,
+        // promtool-format rule unit tests, lag SLO → multiwindow burn-rate rules.
+        .target(name: "Alerting", dependencies: ["ScopeCore", "PromQL", "SeriesStore", "YAMLConfig"]),
         // The scope's pure widgets: everything is drawn into a CellBuffer (no terminal, no I/O).
         .target(name: "ScopeUI", dependencies: ["ScopeCore"]),
         // ncursesw through a shim header (wide-character API switched on, macros and globals wrapped as functions).
@@ -48,12 +51,13 @@ let package = Package(
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
-            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig", "ScopeUI", "Terminal"]
+            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig", "ScopeUI", "Terminal", "Alerting",
+                           .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "strmscope",
             dependencies: [
-                "StrmScopeApp", "StreamLog", "ScopeCore",
+                "StrmScopeApp", "StreamLog", "ScopeCore", "Alerting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +69,8 @@ let package = Package(
         // that checked their expectations against a real Prometheus 2.42.
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"], exclude: ["Scripts", "Differential"]),
         .testTarget(name: "ScopeUITests", dependencies: ["ScopeUI", "ScopeCore"], exclude: ["Golden"]),
+        // RuleTests/ holds promtool-format unit-test files run by both promtool and strmscope.
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ScopeCore", "PromQL", "SeriesStore"], exclude: ["RuleTests"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "ScopeUI"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig"]),

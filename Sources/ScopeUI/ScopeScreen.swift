@@ -13,9 +13,12 @@ public struct ScopeFrame: Sendable {
     public var glyphs: TraceGlyphs
     /// What the sources say when something is wrong (a target down), shown above the key line.
     public var sourceProblem: String?
+    /// Firing first, then pending: the alert panel's rows.
+    public var alerts: [ScopeAlert]
 
     public init(config: ScopeConfig, state: ScopeState, histories: [[TraceHistory]], events: [Event] = [], nowMs: Int64,
-                glyphs: TraceGlyphs = .braille, sourceProblem: String? = nil) {
+                glyphs: TraceGlyphs = .braille, sourceProblem: String? = nil, alerts: [ScopeAlert] = []) {
+        self.alerts = alerts
         self.config = config
         self.state = state
         self.histories = histories
@@ -43,10 +46,17 @@ public enum ScopeScreen {
         let layout = Layout(frame: frame, width: width, height: height)
         let window = frame.state.displayedEndMs.map { (startMs: $0 - frame.state.windowMs, endMs: $0) }
         var perDivision: [Double] = []
+        var allScales: [[Scale]] = []
         for (index, channel) in frame.config.channels.enumerated() {
             let histories = index < frame.histories.count ? frame.histories[index] : []
-            let scales = channelScales(channel, histories: histories, window: window, divisions: layout.divisionsPerBand,
+            // One pass over each trace's visible points serves the scale and the readouts.
+            let stats: [WindowStats?] = channel.traces.indices.map { t in
+                guard let window, t < histories.count else { return nil }
+                return WindowStats(histories[t].values(fromMs: window.startMs, toMs: window.endMs))
+            }
+            let scales = channelScales(channel, stats: stats, divisions: layout.divisionsPerBand,
                                        override: frame.state.perDivision[safe: index] ?? nil)
+            allScales.append(scales)
             perDivision.append(scales.first?.perDivision ?? 1)
             let band = layout.bands[index]
             drawBandFrame(&buffer, layout: layout, band: band, index: index)
@@ -62,13 +72,13 @@ public enum ScopeScreen {
                 }
                 canvas.render(into: &buffer)
             }
-            drawReadouts(&buffer, frame: frame, layout: layout, index: index, histories: histories, window: window, scales: scales)
+            drawReadouts(&buffer, frame: frame, layout: layout, index: index, stats: stats, scales: scales)
         }
         drawBottomBorder(&buffer, layout: layout)
         drawHeader(&buffer, frame: frame, width: width)
         let markers = window.map { markerEvents(frame, window: $0) } ?? []
         drawMarkers(&buffer, frame: frame, layout: layout, window: window, markers: markers)
-        drawTriggerPoint(&buffer, frame: frame, layout: layout, window: window)
+        drawTriggerPoint(&buffer, frame: frame, layout: layout, window: window, scales: allScales)
         if window == nil {
             let text = "waiting for trigger: CH\((frame.state.trigger?.channel ?? 0) + 1) to cross the level"
             buffer.put(text, x: layout.plot.x + max(0, (layout.plot.width - text.count) / 2), y: layout.plot.y + layout.plot.height / 2,
@@ -77,6 +87,7 @@ public enum ScopeScreen {
         if layout.eventRows > 0 { drawEvents(&buffer, frame: frame, layout: layout) }
         drawKeyLine(&buffer, frame: frame, width: width, y: height - 1)
         if frame.state.showHelp { drawHelp(&buffer, frame: frame) }
+        if let runbook = frame.state.runbook { drawRunbook(&buffer, runbook) }
         if frame.glyphs == .ascii { asciiOnly(&buffer) }
         return (buffer, perDivision)
     }
@@ -138,8 +149,7 @@ public enum ScopeScreen {
 
     /// One scale per trace: traces with the same unit share one, chosen in 1-2-5 steps so the
     /// window's data (and the threshold) fits; the first trace's unit takes the override.
-    static func channelScales(_ channel: ChannelSpec, histories: [TraceHistory], window: (startMs: Int64, endMs: Int64)?,
-                              divisions: Int, override: Double?) -> [Scale] {
+    static func channelScales(_ channel: ChannelSpec, stats: [WindowStats?], divisions: Int, override: Double?) -> [Scale] {
         var byUnit: [String: Scale] = [:]
         var scales: [Scale] = []
         for (index, trace) in channel.traces.enumerated() {
@@ -148,16 +158,15 @@ public enum ScopeScreen {
                 continue
             }
             var low = 0.0, high = 0.0
-            for (other, otherTrace) in channel.traces.enumerated() where otherTrace.unit == trace.unit && other < histories.count {
-                if let window {
-                    for value in histories[other].values(fromMs: window.startMs, toMs: window.endMs) {
-                        low = min(low, value)
-                        high = max(high, value)
-                    }
+            for (other, otherTrace) in channel.traces.enumerated() where otherTrace.unit == trace.unit {
+                if let s = stats[safe: other] ?? nil {
+                    low = min(low, s.min)
+                    high = max(high, s.max)
                 }
             }
             if index == 0, let threshold = channel.threshold { high = max(high, threshold * 1.25) }
-            let perDivision = index == 0 ? (override ?? OneTwoFive.ceiling((high - low) / Double(divisions))) : OneTwoFive.ceiling((high - low) / Double(divisions))
+            let auto = OneTwoFive.ceiling((high - low) / Double(divisions))
+            let perDivision = index == 0 ? (override ?? auto) : auto
             let bottom = (low < 0 ? (low / perDivision).rounded(.down) * perDivision : 0) - channel.offsetDivisions * perDivision
             let scale = Scale(perDivision: perDivision, bottom: bottom)
             byUnit[trace.unit] = scale
@@ -278,8 +287,8 @@ public enum ScopeScreen {
         }
     }
 
-    static func drawReadouts(_ buffer: inout CellBuffer, frame: ScopeFrame, layout: Layout, index: Int, histories: [TraceHistory],
-                             window: (startMs: Int64, endMs: Int64)?, scales: [Scale]) {
+    static func drawReadouts(_ buffer: inout CellBuffer, frame: ScopeFrame, layout: Layout, index: Int, stats traceStats: [WindowStats?],
+                             scales: [Scale]) {
         guard layout.readouts.width >= 8 else { return }
         let channel = frame.config.channels[index]
         let band = layout.bands[index]
@@ -291,8 +300,7 @@ public enum ScopeScreen {
         lines.append(("\(selected ? "▸" : " ")CH\(index + 1) \(channel.name)", CellStyle(foreground: channel.color, bold: true, reverse: selected)))
         var stats: WindowStats?
         for (t, trace) in channel.traces.enumerated() {
-            let values = window.flatMap { w in histories[safe: t].map { $0.values(fromMs: w.startMs, toMs: w.endMs) } } ?? []
-            let s = WindowStats(values)
+            let s = traceStats[safe: t] ?? nil
             if t == 0 { stats = s }
             let reading = s.map { formatReadout($0.last, unit: trace.unit) } ?? "—"
             lines.append((" \u{25A0} \(trace.label) \(reading)", CellStyle(foreground: trace.color)))
@@ -363,7 +371,8 @@ public enum ScopeScreen {
         }
     }
 
-    static func drawTriggerPoint(_ buffer: inout CellBuffer, frame: ScopeFrame, layout: Layout, window: (startMs: Int64, endMs: Int64)?) {
+    static func drawTriggerPoint(_ buffer: inout CellBuffer, frame: ScopeFrame, layout: Layout, window: (startMs: Int64, endMs: Int64)?,
+                                 scales: [[Scale]]) {
         guard let window, let trigger = frame.state.trigger, trigger.channel < layout.bands.count else { return }
         if frame.state.status == .triggered || !frame.state.running, let at = frame.state.triggerState.triggerMs,
            let column = layout.column(ofMs: at, window: window) {
@@ -371,10 +380,7 @@ public enum ScopeScreen {
         }
         // The level, as a small arrow on the right border of the trigger channel's band.
         let band = layout.bands[trigger.channel]
-        let channel = frame.config.channels[trigger.channel]
-        let scale = channelScales(channel, histories: frame.histories[safe: trigger.channel] ?? [], window: window,
-                                  divisions: layout.divisionsPerBand, override: frame.state.perDivision[safe: trigger.channel] ?? nil).first
-        if let scale {
+        if let scale = scales[safe: trigger.channel]?.first {
             let row = dotRow(trigger.level, scale: scale, divisions: layout.divisionsPerBand, dotsHigh: band.height)
             if row >= 0, row < Double(band.height) {
                 buffer[layout.plot.maxX, band.y + Int(row)] = Cell("◀", style: CellStyle(foreground: .palette(11), bold: true))
@@ -384,16 +390,96 @@ public enum ScopeScreen {
 
     static func drawEvents(_ buffer: inout CellBuffer, frame: ScopeFrame, layout: Layout) {
         let y = layout.eventsY
-        let recent = frame.events.filter { frame.config.markerKinds.contains($0.kind) }.sorted { $0.timeMs > $1.timeMs }
-        buffer.put("EVENTS", x: 1, y: y, style: CellStyle(bold: true))
-        if recent.isEmpty {
-            buffer.put("none yet (rebalances, alerts and markers appear here)", x: 9, y: y, style: CellStyle(dim: true))
+        var row = 0
+        if !frame.alerts.isEmpty {
+            buffer.put("ALERTS", x: 1, y: y, style: CellStyle(foreground: .palette(9), bold: true))
+            for (index, alert) in frame.alerts.prefix(layout.eventRows).enumerated() {
+                let selected = index == min(frame.state.selectedAlert, frame.alerts.count - 1)
+                var x = buffer.put(alert.firing ? "● FIRING " : "○ pending", x: 9, y: y + row,
+                                   style: CellStyle(foreground: .palette(alert.firing ? 9 : 11), bold: alert.firing))
+                x = buffer.put(" \(alert.name)", x: x, y: y + row, style: CellStyle(bold: true, reverse: selected))
+                x = buffer.put("  \(alert.subject)  \(alert.severity)  \(formatReadout(alert.value))  \(formatSpan(ms: max(0, frame.nowMs - alert.activeAtMs) / 1000 * 1000))",
+                               x: x, y: y + row)
+                if selected { buffer.put("  ⏎ runbook  ⇥ next", x: x, y: y + row, style: CellStyle(dim: true)) }
+                row += 1
+            }
         }
-        for (row, event) in recent.prefix(layout.eventRows).enumerated() {
+        let recent = frame.events.filter { frame.config.markerKinds.contains($0.kind) }.sorted { $0.timeMs > $1.timeMs }
+        if row == 0 {
+            buffer.put("EVENTS", x: 1, y: y, style: CellStyle(bold: true))
+            if recent.isEmpty {
+                buffer.put("none yet (rebalances, alerts and markers appear here)", x: 9, y: y, style: CellStyle(dim: true))
+            }
+        }
+        for event in recent.prefix(max(0, layout.eventRows - row)) {
             let x = buffer.put("\(clockTime(event.timeMs))  ", x: 9, y: y + row, style: CellStyle(dim: true))
             let after = buffer.put("\(markerLetter(event)) ", x: x, y: y + row, style: markerStyle(event))
             buffer.put(event.title, x: after, y: y + row)
+            row += 1
         }
+    }
+
+    /// The runbook viewer: the markdown with headings, lists and code set apart, wrapped to the
+    /// screen, scrolled to `view.scroll`. Its text goes through the same escaping as any label.
+    static func drawRunbook(_ buffer: inout CellBuffer, _ view: RunbookView) {
+        let box = Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 2)
+        guard box.width >= 10, box.height >= 4 else { return }
+        buffer.fill(box)
+        drawBox(&buffer, box)
+        buffer.put(" RUNBOOK \(view.title) ", x: 2, y: box.y, style: CellStyle(bold: true), clip: box)
+        let hint = " ↑↓ PgUp PgDn scroll · Esc close · line \(view.scroll + 1)/\(view.lines.count) "
+        buffer.put(hint, x: max(1, box.maxX - hint.count - 2), y: box.maxY - 1, style: CellStyle(dim: true), clip: box)
+        let inner = Rect(x: box.x + 2, y: box.y + 1, width: box.width - 4, height: box.height - 2)
+        var inCode = view.lines.prefix(view.scroll).reduce(false) { open, line in line.hasPrefix("```") ? !open : open }
+        var y = inner.y
+        for line in view.lines.dropFirst(view.scroll) {
+            guard y < inner.maxY else { break }
+            var text = line
+            var style = CellStyle.plain
+            if line.hasPrefix("```") {
+                inCode.toggle()
+                continue
+            } else if inCode {
+                style = CellStyle(foreground: .palette(14))
+                text = "  " + line
+            } else if line.hasPrefix("# ") {
+                text = String(line.dropFirst(2))
+                style = CellStyle(bold: true, underline: true)
+            } else if line.hasPrefix("## ") || line.hasPrefix("### ") {
+                text = line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
+                style = CellStyle(foreground: .palette(11), bold: true)
+            } else if line.hasPrefix("- ") || line.hasPrefix("* ") {
+                text = "• " + line.dropFirst(2)
+            }
+            // Wrapped to the width; continuation lines indented under the text.
+            var rest = Substring(text)
+            repeat {
+                guard y < inner.maxY else { break }
+                var piece = rest.prefix(inner.width)
+                // Break at the last space that fits, unless a word is longer than the line.
+                if piece.count < rest.count, let space = piece.lastIndex(of: " "), space > piece.startIndex {
+                    piece = rest[rest.startIndex..<space]
+                }
+                buffer.put(String(piece), x: inner.x, y: y, style: style, clip: inner)
+                rest = rest.dropFirst(piece.count).drop { $0 == " " }
+                y += 1
+            } while !rest.isEmpty
+        }
+    }
+
+    static func drawBox(_ buffer: inout CellBuffer, _ box: Rect) {
+        for x in box.x..<box.maxX {
+            buffer[x, box.y] = Cell("─")
+            buffer[x, box.maxY - 1] = Cell("─")
+        }
+        for y in box.y..<box.maxY {
+            buffer[box.x, y] = Cell("│")
+            buffer[box.maxX - 1, y] = Cell("│")
+        }
+        buffer[box.x, box.y] = Cell("┌")
+        buffer[box.maxX - 1, box.y] = Cell("┐")
+        buffer[box.x, box.maxY - 1] = Cell("└")
+        buffer[box.maxX - 1, box.maxY - 1] = Cell("┘")
     }
 
     static func drawKeyLine(_ buffer: inout CellBuffer, frame: ScopeFrame, width: Int, y: Int) {
@@ -411,8 +497,9 @@ public enum ScopeScreen {
         ]
         if !frame.state.running { items.append(("←→", "scroll", 1, false)) }
         items += [("+/-", "time", 1, false), ("1-\(frame.config.channels.count)", "channel", 3, false), ("↑↓", "V/DIV", 3, false),
-                  ("t/T", "trigger", 2, false), ("[ ]", "level", 4, false), ("a", "events", 4, false), ("?", "help", 0, false),
+                  ("t/T", "trigger", 2, false), ("[ ]", "level", 4, false), ("a", "alerts", 4, false), ("?", "help", 0, false),
                   ("q", "quit", 0, false)]
+        if !frame.alerts.isEmpty { items.insert(("⏎", "runbook", 1, false), at: items.count - 2) }
         items += frame.config.extraKeys.map { (String($0.key), $0.label, 1, true) }
         func length(_ list: [(key: String, action: String, rank: Int, demo: Bool)]) -> Int {
             list.reduce(1) { $0 + $1.key.count + $1.action.count + ($1.demo ? 2 : 3) } + (list.contains { $0.demo } ? 6 : 0)
@@ -447,7 +534,8 @@ public enum ScopeScreen {
             "t         trigger on the selected channel / flip edge",
             "T         trigger mode: auto → normal → single",
             "[ ]       trigger level down / up (1/5 division)",
-            "a         events panel on / off",
+            "a         alerts and events panel on / off",
+            "Tab Enter select an alert / open its runbook (Esc closes)",
             "Ctrl-L    repaint;  q  quit",
         ]
         for extra in frame.config.extraKeys { lines.append("\(extra.key)         demo: \(extra.help)") }
@@ -456,16 +544,7 @@ public enum ScopeScreen {
         let height = min(buffer.height - 2, lines.count + 2)
         let box = Rect(x: (buffer.width - width) / 2, y: (buffer.height - height) / 2, width: width, height: height)
         buffer.fill(box)
-        for x in box.x..<box.maxX {
-            buffer[x, box.y] = Cell("─")
-            buffer[x, box.maxY - 1] = Cell("─")
-        }
-        for y in box.y..<box.maxY {
-            buffer[box.x, y] = Cell("│")
-            buffer[box.maxX - 1, y] = Cell("│")
-        }
-        buffer[box.x, box.y] = Cell("┌"); buffer[box.maxX - 1, box.y] = Cell("┐")
-        buffer[box.x, box.maxY - 1] = Cell("└"); buffer[box.maxX - 1, box.maxY - 1] = Cell("┘")
+        drawBox(&buffer, box)
         let inner = box.inset(by: 1)
         for (row, line) in lines.prefix(inner.height).enumerated() {
             buffer.put(line, x: inner.x + 1, y: inner.y + row, style: row == 0 ? CellStyle(bold: true) : .plain, clip: inner)
@@ -478,7 +557,7 @@ public enum ScopeScreen {
         let map: [Character: Character] = [
             "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+", "─": "-", "│": "|",
             "·": ".", "▲": "^", "▼": "v", "◀": "<", "■": "#", "▸": ">", "↑": "^", "↓": "v", "←": "<", "→": ">", "—": "-",
-            "┄": "-", "⚠": "!", "×": "x", "µ": "u",
+            "┄": "-", "⚠": "!", "×": "x", "µ": "u", "●": "*", "○": "o", "⏎": "<", "⇥": ">", "•": "*",
         ]
         for y in 0..<buffer.height {
             for x in 0..<buffer.width {

@@ -65,7 +65,45 @@ public struct ScopeConfig: Sendable, Equatable {
 /// A key as the scope understands it (the terminal's keys, mapped by the app).
 public enum ScopeKey: Sendable, Equatable {
     case character(Character)
-    case up, down, left, right, pageUp, pageDown, home, end, enter, escape
+    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, tab
+}
+
+/// A firing or pending alert as the alert panel lists it.
+public struct ScopeAlert: Sendable, Equatable {
+    public var name: String
+    public var firing: Bool
+    public var severity: String
+    /// What it is about, from its labels (`billing/orders`).
+    public var subject: String
+    public var activeAtMs: Int64
+    public var value: Double
+    public var summary: String
+    public var runbookURL: String?
+
+    public init(name: String, firing: Bool, severity: String, subject: String, activeAtMs: Int64, value: Double, summary: String,
+                runbookURL: String?) {
+        self.name = name
+        self.firing = firing
+        self.severity = severity
+        self.subject = subject
+        self.activeAtMs = activeAtMs
+        self.value = value
+        self.summary = summary
+        self.runbookURL = runbookURL
+    }
+}
+
+/// A runbook open in the viewer.
+public struct RunbookView: Sendable, Equatable {
+    public var title: String
+    public var lines: [String]
+    /// First line shown.
+    public var scroll = 0
+
+    public init(title: String, text: String) {
+        self.title = title
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
 }
 
 /// What the app must do after a key.
@@ -78,6 +116,8 @@ public enum ScopeCommand: Sendable, Equatable {
     case quit
     /// One of `ScopeConfig.extraKeys` was pressed.
     case extraKey(Character)
+    /// Open the runbook of the alert at this index of the panel.
+    case openRunbook(Int)
 }
 
 /// Everything the user can change: run/stop, time base, channel selection and scales, trigger,
@@ -94,6 +134,10 @@ public struct ScopeState: Sendable, Equatable {
     public var triggerState: TriggerState
     public var showHelp = false
     public var showEvents = true
+    /// The alert the panel highlights (Tab moves it, Enter opens its runbook).
+    public var selectedAlert = 0
+    /// The runbook viewer, when open: it takes the keys until closed.
+    public var runbook: RunbookView?
     /// The window end and status the last `advance` chose (what is on screen).
     public private(set) var displayedEndMs: Int64?
     public private(set) var status: TriggerStatus = .live
@@ -141,7 +185,24 @@ public struct ScopeState: Sendable, Equatable {
     }
 
     /// Applies one key at `nowMs`.
-    public mutating func handle(_ key: ScopeKey, config: ScopeConfig, nowMs: Int64) -> ScopeCommand {
+    public mutating func handle(_ key: ScopeKey, config: ScopeConfig, nowMs: Int64, alerts: Int = 0) -> ScopeCommand {
+        if var view = runbook {
+            switch key {
+            case .escape, .enter, .character("q"), .character("Q"), .left:
+                runbook = nil
+                return .redraw
+            case .up: view.scroll -= 1
+            case .down: view.scroll += 1
+            case .pageUp: view.scroll -= 10
+            case .pageDown, .character(" "): view.scroll += 10
+            case .home: view.scroll = 0
+            case .end: view.scroll = view.lines.count
+            default: return .none
+            }
+            view.scroll = max(0, min(view.scroll, max(0, view.lines.count - 1)))
+            runbook = view
+            return .redraw
+        }
         if showHelp {
             // Any key closes the help; q still quits.
             showHelp = false
@@ -203,6 +264,16 @@ public struct ScopeState: Sendable, Equatable {
             showHelp = true
         case .character("\u{0C}"):
             return .repaint
+        case .tab:
+            guard alerts > 0 else { return .none }
+            selectedAlert = (selectedAlert + 1) % alerts
+            showEvents = true
+        case .enter:
+            guard alerts > 0 else {
+                note("no alert to open: the panel lists firing and pending alerts", nowMs: nowMs)
+                return .redraw
+            }
+            return .openRunbook(min(selectedAlert, alerts - 1))
         case .escape:
             return .none
         case .character(let c) where config.extraKeys.contains { $0.key == c }:
@@ -249,6 +320,7 @@ public struct ScopeState: Sendable, Equatable {
             && a.selectedChannel == b.selectedChannel && a.perDivision == b.perDivision && a.trigger == b.trigger
             && a.triggerState == b.triggerState && a.showHelp == b.showHelp && a.showEvents == b.showEvents
             && a.displayedEndMs == b.displayedEndMs && a.status == b.status && a.shownPerDivision == b.shownPerDivision
-            && a.notice?.text == b.notice?.text && a.notice?.untilMs == b.notice?.untilMs
+            && a.notice?.text == b.notice?.text && a.notice?.untilMs == b.notice?.untilMs && a.selectedAlert == b.selectedAlert
+            && a.runbook == b.runbook
     }
 }

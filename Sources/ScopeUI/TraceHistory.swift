@@ -93,13 +93,41 @@ public struct WindowStats: Sendable, Equatable {
     /// Nil when the window holds no finite value.
     public init?(_ values: [Double]) {
         guard let lastValue = values.last else { return nil }
-        let sorted = values.sorted()
         last = lastValue
-        min = sorted.first!
-        max = sorted.last!
-        mean = values.reduce(0, +) / Double(values.count)
-        // Nearest rank, as a person reading "p99 of these points" expects.
-        let rank = Int((0.99 * Double(sorted.count)).rounded(.up)) - 1
-        p99 = sorted[Swift.max(0, Swift.min(sorted.count - 1, rank))]
+        var low = lastValue, high = lastValue, sum = 0.0
+        for value in values {
+            low = Swift.min(low, value)
+            high = Swift.max(high, value)
+            sum += value
+        }
+        min = low
+        max = high
+        mean = sum / Double(values.count)
+        // Nearest rank, as a person reading "p99 of these points" expects; found by selection,
+        // not a full sort, because every frame computes it over every visible point.
+        let rank = Swift.max(0, Swift.min(values.count - 1, Int((0.99 * Double(values.count)).rounded(.up)) - 1))
+        var copy = values
+        p99 = Self.select(&copy, rank)
+    }
+
+    /// The value that would be at `k` if `values` were sorted (quickselect, median-of-three pivots).
+    static func select(_ values: inout [Double], _ k: Int) -> Double {
+        var low = 0, high = values.count - 1
+        while low < high {
+            let mid = (low + high) / 2
+            let pivot = Swift.max(Swift.min(values[low], values[mid]), Swift.min(Swift.max(values[low], values[mid]), values[high]))
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j { high = j } else if k >= i { low = i } else { return values[k] }
+        }
+        return values[k]
     }
 }

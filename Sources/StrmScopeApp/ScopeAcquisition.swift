@@ -1,3 +1,4 @@
+import Alerting
 import Collectors
 import Foundation
 import PromQL
@@ -41,9 +42,14 @@ public final class ScopeAcquisition: @unchecked Sendable {
         /// Time of the newest tick.
         public var newestMs: Int64?
         public var problem: String?
+        /// Firing first, then pending, newest first within each.
+        public var alerts: [ScopeAlert] = []
     }
 
-    public init(dashboard: Dashboard, source: ScopeSourceKind, historyPoints: Int = 20_000) throws {
+    /// Rules evaluated on the collected data (their transitions become alert markers).
+    private let rules: RuleEvaluator?
+
+    public init(dashboard: Dashboard, source: ScopeSourceKind, ruleGroups: [RuleGroup] = [], historyPoints: Int = 20_000) throws {
         self.dashboard = dashboard
         self.source = source
         var options = StoreOptions()
@@ -58,6 +64,7 @@ public final class ScopeAcquisition: @unchecked Sendable {
             parsed.append(try channel.traces.map { trace throws -> Expr in try PromQL.parse(trace.expression) })
         }
         self.parsed = parsed
+        rules = ruleGroups.isEmpty ? nil : RuleEvaluator(groups: ruleGroups, store: store, defaultIntervalMs: max(dashboard.refreshMs, 5_000))
         state = Mutex(Snapshot(histories: dashboard.channels.map { $0.traces.map { _ in TraceHistory(capacity: historyPoints) } }))
     }
 
@@ -109,6 +116,17 @@ public final class ScopeAcquisition: @unchecked Sendable {
             }
             values.append(row)
         }
+        var alerts: [ScopeAlert] = []
+        if let rules {
+            for evaluation in rules.evaluateDue(atMs: nowMs) {
+                for transition in evaluation.transitions where transition.to != .pending {
+                    store.appendEvent(Self.event(transition))
+                }
+                if problem == nil, let failure = evaluation.errors.first { problem = "rule \(failure.rule): \(failure.message)" }
+            }
+            alerts = rules.allActiveAlerts().map { Self.scopeAlert($0.alert, name: $0.rule.name) }
+                .sorted { ($0.firing ? 0 : 1, -$0.activeAtMs, $0.name) < ($1.firing ? 0 : 1, -$1.activeAtMs, $1.name) }
+        }
         let windowStart = nowMs - 3_600_000
         let events = store.events(fromMs: windowStart, toMs: nowMs)
         if logSource != nil { _ = store.enforceRetention(nowMs: nowMs) }
@@ -120,7 +138,27 @@ public final class ScopeAcquisition: @unchecked Sendable {
             snapshot.version += 1
             snapshot.newestMs = nowMs
             snapshot.problem = problem
+            snapshot.alerts = alerts
         }
+    }
+
+    /// What the panel shows of an alert: its subject is the labels that say where it is.
+    static func scopeAlert(_ alert: ActiveAlert, name: String) -> ScopeAlert {
+        let subject = ["consumergroup", "topic", "partition", "instance", "job"].compactMap { alert.labels[$0] }.joined(separator: "/")
+        return ScopeAlert(name: name, firing: alert.state == .firing, severity: alert.labels["severity"] ?? "", subject: subject,
+                          activeAtMs: alert.activeAtMs, value: alert.value, summary: alert.annotations["summary"] ?? "",
+                          runbookURL: alert.annotations["runbook_url"])
+    }
+
+    /// An alert transition as a marker on the time axis.
+    static func event(_ transition: AlertTransition) -> Event {
+        let alert = transition.alert
+        let state = transition.to == .inactive ? "resolved" : transition.to.rawValue
+        let subject = ["consumergroup", "topic"].compactMap { alert.labels[$0] }.joined(separator: "/")
+        var fields = ["state": state, "value": "\(alert.value)"]
+        if let url = alert.annotations["runbook_url"] { fields["runbook_url"] = url }
+        return Event(kind: .alert, timeMs: transition.atMs, labels: Dictionary(uniqueKeysWithValues: alert.labels.pairs.map { ($0.name, $0.value) }),
+                     title: "\(transition.alertName) \(state)" + (subject.isEmpty ? "" : " \(subject)"), fields: fields)
     }
 
     private func evaluate(_ expr: Expr, source expression: String, atMs: Int64) throws -> Double {

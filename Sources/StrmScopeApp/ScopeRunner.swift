@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Alerting
 import Foundation
 import ScopeCore
 import ScopeUI
@@ -20,6 +21,8 @@ public struct ScopeOptions: Sendable {
 
     public var source: Source
     public var dashboard: Dashboard
+    /// Rule groups evaluated on the scope's data: the alert panel and alert markers.
+    public var ruleGroups: [RuleGroup] = []
     /// Most frames per second (keys are read at this rate; frames are drawn only on change).
     public var framesPerSecond = 10
     public var ascii = false
@@ -110,7 +113,7 @@ public enum ScopeRunner {
             workload = nil
             sourceKind = .prometheus(url)
         }
-        let acquisition = try ScopeAcquisition(dashboard: options.dashboard, source: sourceKind)
+        let acquisition = try ScopeAcquisition(dashboard: options.dashboard, source: sourceKind, ruleGroups: options.ruleGroups)
         let config = ScopeConfig(options.dashboard, demoKeys: workload != nil)
         let clock = SystemClock()
         var state = ScopeState(config: config, timePerDivisionMs: options.dashboard.timePerDivisionMs,
@@ -141,7 +144,11 @@ public enum ScopeRunner {
                 if key == .resize {
                     needsFrame = true
                 } else if let scopeKey = ScopeKey(key) {
-                    switch state.handle(scopeKey, config: config, nowMs: now) {
+                    let alerts = acquisition.snapshot().alerts
+                    switch state.handle(scopeKey, config: config, nowMs: now, alerts: alerts.count) {
+                    case .openRunbook(let index):
+                        state.runbook = runbookView(for: alerts[index])
+                        needsFrame = true
                     case .quit: return
                     case .none: break
                     case .redraw: needsFrame = true
@@ -167,7 +174,7 @@ public enum ScopeRunner {
             }
             guard needsFrame else { continue }
             let frame = ScopeFrame(config: config, state: state, histories: snapshot.histories, events: snapshot.events, nowMs: now,
-                                   glyphs: glyphs, sourceProblem: snapshot.problem)
+                                   glyphs: glyphs, sourceProblem: snapshot.problem, alerts: snapshot.alerts)
             let (buffer, perDivision) = ScopeScreen.render(frame, width: terminal.width, height: terminal.height)
             state.shownPerDivision = perDivision
             terminal.draw(buffer)
@@ -175,6 +182,29 @@ public enum ScopeRunner {
             needsFrame = false
         }
     }
+}
+
+/// The runbook of an alert: a relative `runbook_url` is read from the working directory (the
+/// repository's Runbooks/ when run from it); a URL or a missing file is shown as what to open.
+func runbookView(for alert: ScopeAlert) -> RunbookView {
+    guard let url = alert.runbookURL, !url.isEmpty else {
+        return RunbookView(title: alert.name, text: "# \(alert.name)\n\nThis alert has no runbook_url annotation.\n\n\(alert.summary)")
+    }
+    let path = url.components(separatedBy: "#")[0]
+    if !url.contains("://"), let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 {
+        return RunbookView(title: "\(alert.name) — \(path)", text: String(decoding: data, as: UTF8.self))
+    }
+    return RunbookView(title: alert.name, text: """
+        # \(alert.name)
+
+        The runbook is at:
+
+            \(url)
+
+        \(url.contains("://") ? "Open it in a browser." : "It is not readable from \(FileManager.default.currentDirectoryPath); run strmscope from the repository that ships it.")
+
+        \(alert.summary)
+        """)
 }
 
 extension ScopeKey {
@@ -191,7 +221,8 @@ extension ScopeKey {
         case .end: self = .end
         case .enter: self = .enter
         case .escape: self = .escape
-        case .backspace, .tab, .resize: return nil
+        case .tab: self = .tab
+        case .backspace, .resize: return nil
         }
     }
 }

@@ -70,6 +70,25 @@ public struct YAMLNode {
         return fields
     }
 
+    /// The entries of a mapping with any keys (labels, annotations), in file order; a repeated
+    /// key is an error.
+    public func entries(what: String) throws(ParseError) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)] {
+        guard let mapping = node.mapping else { throw error("\(what) must be a mapping (key: value lines)") }
+        var out: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
+        for (key, value) in mapping {
+            guard let name = key.string else { throw child(key).error("keys must be strings") }
+            guard !out.contains(where: { $0.key == name }) else { throw child(key).error("\"\(name)\" appears twice in \(what)") }
+            out.append((name, child(key), child(value)))
+        }
+        return out
+    }
+
+    /// True for `null`, `~` or an empty value (`labels:` with nothing under it).
+    public var isNull: Bool {
+        if case .scalar(let scalar) = node { return scalar.tag.description.hasSuffix("null") || (scalar.style == .plain && ["", "~", "null"].contains(scalar.string)) }
+        return false
+    }
+
     public func sequence(what: String) throws(ParseError) -> [YAMLNode] {
         guard let sequence = node.sequence else { throw error("\(what) must be a list (lines starting with \"- \")") }
         return sequence.map(child)

@@ -30,6 +30,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Average records per second produced.")
     var rate: Int = 400
 
+    @Option(name: .customLong("error-rate"), help: ArgumentHelp("Share of records whose processing fails outside faults (0 to 1).", valueName: "ratio"))
+    var errorRate: Double = 0.01
+
     @Option(help: "The fault schedule: standard or none.")
     var faults: String = "standard"
 
@@ -43,6 +46,7 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("--duration: \"\(duration)\" is not a duration (examples: 30s, 5m)")
         }
         if rate < 1 || rate > 1_000_000 { throw ValidationError("--rate must be between 1 and 1000000") }
+        if !(0...1).contains(errorRate) { throw ValidationError("--error-rate is a share from 0 to 1, not \(errorRate)") }
         if faults != "standard" && faults != "none" { throw ValidationError("--faults is standard or none, not \"\(faults)\"") }
         for entry in extraFaults where FaultSchedule.entry(entry) == nil {
             let names = DemoFault.allCases.map(\.rawValue).joined(separator: ", ")
@@ -57,6 +61,7 @@ struct DemoCommand: ParsableCommand {
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
         var options = DemoOptions(directory: directory)
         options.rate = rate
+        options.errorRate = errorRate
         var schedule = faults == "none" ? FaultSchedule.none : FaultSchedule.standard
         schedule = FaultSchedule(entries: schedule.entries + extraFaults.compactMap(FaultSchedule.entry), repeatEverySeconds: schedule.repeatEverySeconds)
         try runReportingErrors {

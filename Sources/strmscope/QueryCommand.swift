@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScopeCore
+import Alerting
 import StrmScopeApp
 
 struct QueryCommand: ParsableCommand {
@@ -103,8 +104,41 @@ struct QueryCommand: ParsableCommand {
 struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
-        abstract: "Run test scripts: PromQL (promqltest format).",
-        subcommands: [PromQLTests.self])
+        abstract: "Run test scripts: PromQL (promqltest format) and rule unit tests (promtool format).",
+        subcommands: [PromQLTests.self, RuleTests.self])
+
+    struct RuleTests: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rules",
+            abstract: "Run rule unit tests in promtool's test-file format.",
+            discussion: """
+                Each file names rule files (relative to itself), input series in the series \
+                notation (`metric{l="v"}` with `0+10x30`), and checks which alerts fire at given \
+                times (`alert_rule_test`: labels and expanded annotations) and what expressions \
+                return (`promql_expr_test`). Rules are evaluated every `evaluation_interval` from \
+                0, as `promtool test rules` does, and failures are printed like promtool's. Exits \
+                1 if any test fails.
+
+                Example:
+                  strmscope test rules Tests/AlertingTests/RuleTests/*.test.yml
+                """)
+
+        @Argument(help: ArgumentHelp("Test files.", valueName: "file"))
+        var files: [String]
+
+        func run() throws {
+            let output = StandardOutput()
+            var passed = 0, failed = 0
+            for file in files {
+                let outcome = RuleUnitTestRunner.run(file: file)
+                output.write(outcome.report)
+                if outcome.passed { passed += 1 } else { failed += 1 }
+            }
+            output.write("\(passed) passed, \(failed) failed\n")
+            output.flush()
+            if failed > 0 { throw ExitCode.failure }
+        }
+    }
 
     struct PromQLTests: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import Foundation
 import ScopeCore
@@ -14,9 +15,13 @@ struct ScopeCommand: ParsableCommand {
             or --prometheus it shows real data through the same dashboard: every channel is a \
             PromQL expression on kafka_exporter's metric names.
 
+            The alert panel lists firing and pending alerts of the built-in pack (or --rules), \
+            evaluated on the same data; alert transitions are markers on the time axis. Tab selects \
+            an alert and Enter opens its runbook.
+
             Keys: space stop/run · ←/→ scroll back (stopped) · +/- TIME/DIV · 1-4 channel · \
             ↑/↓ V/DIV (0 auto) · t trigger edge · T trigger mode (auto/normal/single) · [ ] trigger \
-            level · a events · ? help · q quit.
+            level · a alerts/events · Tab/Enter runbook · ? help · q quit.
 
             Examples:
               strmscope
@@ -36,6 +41,14 @@ struct ScopeCommand: ParsableCommand {
 
     @Option(name: .customLong("prometheus"), help: ArgumentHelp("Evaluate the dashboard on this Prometheus-compatible server.", valueName: "url"))
     var prometheusURL: String?
+
+    @Option(name: .customLong("rules"), help: ArgumentHelp(
+        "Prometheus rule files for the alert panel (default: the built-in pack, Dashboards/alerts.yml and slo-rules.yml; repeatable).",
+        valueName: "file"))
+    var ruleFiles: [String] = []
+
+    @Flag(name: .customLong("no-rules"), help: "No alert rules: no alert panel, no alert markers.")
+    var noRules = false
 
     @Option(help: ArgumentHelp("Most frames per second (1-60); frames are drawn only when something changed.", valueName: "fps"))
     var refresh: Int = 10
@@ -65,6 +78,7 @@ struct ScopeCommand: ParsableCommand {
         if !(1...60).contains(refresh) { throw ValidationError("--refresh is frames per second, 1 to 60, not \(refresh)") }
         if rate < 1 || rate > 1_000_000 { throw ValidationError("--rate must be between 1 and 1000000") }
         if faults != "standard" && faults != "none" { throw ValidationError("--faults is standard or none, not \"\(faults)\"") }
+        if noRules && !ruleFiles.isEmpty { throw ValidationError("--rules and --no-rules exclude each other") }
         if sources == 1 && demoDirectory != nil { throw ValidationError("--demo-dir is for the demo; with a source, drop it") }
         for url in scrapeURLs + [prometheusURL].compactMap({ $0 }) where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ValidationError("\"\(url)\" is not an http:// or https:// URL")
@@ -91,6 +105,15 @@ struct ScopeCommand: ParsableCommand {
             }
             defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
             var options = ScopeOptions(source: source, dashboard: board)
+            if !noRules {
+                // Rules run on the scope's own store; a Prometheus server evaluates its own rules.
+                if !ruleFiles.isEmpty {
+                    options.ruleGroups = try ruleFiles.flatMap { try RuleFile.load(file: $0).groups }
+                } else if prometheusURL == nil {
+                    options.ruleGroups = try RuleFile.parse(defaultAlertRulesYAML, file: "built-in alerts.yml").groups
+                        + RuleFile.parse(defaultSLORulesYAML, file: "built-in slo-rules.yml").groups
+                }
+            }
             options.framesPerSecond = refresh
             options.ascii = ascii
             options.color = !noColor

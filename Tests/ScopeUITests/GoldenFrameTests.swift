@@ -54,6 +54,41 @@ import Testing
         try check("help-120x40", ScopeFixtures.frame(state: state), width: 120, height: 40)
     }
 
+    static let alerts = [
+        ScopeAlert(name: "ConsumerLagTooHigh", firing: true, severity: "warning", subject: "billing/orders", activeAtMs: ScopeFixtures.endMs - 95_000,
+                   value: 42, summary: "lag 42s", runbookURL: "Runbooks/ConsumerLagTooHigh.md"),
+        ScopeAlert(name: "DLQGrowing", firing: false, severity: "ticket", subject: "orders.dlq", activeAtMs: ScopeFixtures.endMs - 20_000,
+                   value: 30, summary: "dlq", runbookURL: nil),
+    ]
+
+    @Test func alertPanelListsFiringThenPending() throws {
+        var frame = ScopeFixtures.frame()
+        frame.alerts = Self.alerts
+        try check("alerts-120x40", frame, width: 120, height: 40)
+    }
+
+    @Test func runbookViewerShowsTheMarkdownScrolled() throws {
+        var state = ScopeFixtures.state()
+        state.runbook = RunbookView(title: "ConsumerLagTooHigh — Runbooks/ConsumerLagTooHigh.md", text: """
+            # ConsumerLagTooHigh
+
+            ## Meaning
+            The oldest unconsumed record of a partition is older than the threshold.
+
+            ## Diagnosis
+            - Look at the group:
+            ```
+            strmscope log groups --dir /var/lib/strmscope
+            ```
+            A line long enough to be wrapped at eighty columns, because runbooks are written in prose and need to stay readable \u{1b}[31m.
+            """)
+        var frame = ScopeFixtures.frame(state: state)
+        frame.alerts = Self.alerts
+        try check("runbook-80x24", frame, width: 80, height: 24)
+        state.runbook?.scroll = 5
+        try check("runbook-scrolled-80x24", ScopeFixtures.frame(state: state), width: 80, height: 24)
+    }
+
     @Test func stoppedAndScrolledBackWithTriggerCapture() throws {
         var state = ScopeFixtures.state(timePerDivisionMs: 2_000)
         let histories = ScopeFixtures.histories()

@@ -84,3 +84,19 @@ import Testing
         #expect(asciiBuffer.text == ".|")
     }
 }
+
+@Suite struct SelectionTests {
+    @Test func selectionAgreesWithSortingOnAwkwardInputs() {
+        var generator = SystemRandomNumberGenerator()
+        for n in [1, 2, 3, 7, 100, 1001] {
+            for _ in 0..<20 {
+                let values = (0..<n).map { _ in Double(Int.random(in: 0..<10, using: &generator)) }  // many duplicates
+                let sorted = values.sorted()
+                for k in [0, n / 2, n - 1, max(0, Int((0.99 * Double(n)).rounded(.up)) - 1)] {
+                    var copy = values
+                    #expect(WindowStats.select(&copy, k) == sorted[k], "n=\(n) k=\(k)")
+                }
+            }
+        }
+    }
+}

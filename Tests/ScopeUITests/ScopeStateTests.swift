@@ -98,6 +98,28 @@ import Testing
         #expect(state.handle(.character("\u{0C}"), config: config, nowMs: now) == .repaint)
     }
 
+    @Test func tabSelectsAnAlertEnterOpensItsRunbookAndQClosesIt() {
+        var state = fresh()
+        #expect(state.handle(.enter, config: config, nowMs: now, alerts: 0) == .redraw, "no alert: a notice, not a crash")
+        #expect(state.notice?.text.hasPrefix("no alert to open") == true)
+        _ = state.handle(.tab, config: config, nowMs: now, alerts: 3)
+        _ = state.handle(.tab, config: config, nowMs: now, alerts: 3)
+        #expect(state.selectedAlert == 2)
+        _ = state.handle(.tab, config: config, nowMs: now, alerts: 3)
+        #expect(state.selectedAlert == 0, "Tab wraps around")
+        #expect(state.handle(.enter, config: config, nowMs: now, alerts: 3) == .openRunbook(0))
+        state.runbook = RunbookView(title: "A", text: (1...30).map { "line \($0)" }.joined(separator: "\n"))
+        _ = state.handle(.pageDown, config: config, nowMs: now)
+        _ = state.handle(.down, config: config, nowMs: now)
+        #expect(state.runbook?.scroll == 11)
+        _ = state.handle(.end, config: config, nowMs: now)
+        #expect(state.runbook?.scroll == 29, "never past the last line")
+        #expect(state.handle(.character("+"), config: config, nowMs: now) == ScopeCommand.none, "the viewer takes the keys")
+        #expect(state.timePerDivisionMs == 5_000)
+        #expect(state.handle(.character("q"), config: config, nowMs: now) == .redraw, "q closes the runbook, it does not quit")
+        #expect(state.runbook == nil)
+    }
+
     @Test func aTriggeredSingleCaptureStopsTheScope() {
         var state = ScopeState(config: config, timePerDivisionMs: 2_000,
                                trigger: TriggerSettings(channel: 1, edge: .rising, level: 5, mode: .single), nowMs: now - 60_000)

@@ -10,11 +10,11 @@ import Testing
 /// The scope's wiring without a terminal: the built-in dashboard, the dashboard → screen
 /// mapping, and the acquisition on a real embedded log.
 @Suite struct ScopeWiringTests {
-    @Test func theBuiltInDashboardIsTheShippedFile() throws {
-        let file = DashboardTests.root.appendingPathComponent("Dashboards/streaming.yml")
-        #expect(try String(contentsOf: file, encoding: .utf8) == defaultDashboardYAML,
-                "Sources/StrmScopeApp/DefaultDashboard.swift must be regenerated from Dashboards/streaming.yml")
-        _ = try Dashboard.parse(defaultDashboardYAML, file: "built-in")
+    @Test(arguments: [("Dashboards/streaming.yml", defaultDashboardYAML), ("Dashboards/alerts.yml", defaultAlertRulesYAML),
+                      ("Dashboards/slo-rules.yml", defaultSLORulesYAML)])
+    func theBuiltInFilesAreTheShippedFiles(path: String, embedded: String) throws {
+        let file = DashboardTests.root.appendingPathComponent(path)
+        #expect(try String(contentsOf: file, encoding: .utf8) == embedded, "\(path) changed: run scripts/embed-defaults")
     }
 
     @Test func dashboardColoursUnitsAndTriggerReachTheScreen() throws {
@@ -41,7 +41,7 @@ import Testing
         let acquisition = try ScopeAcquisition(dashboard: dashboard, source: .log(log))
         let start: Int64 = 1_700_000_000_000
         for second in 0..<40 {
-            try producer.send(topic: "orders", (0..<10).map { ProducerRecord(key: "k\($0)", value: "v\(second)") })
+            _ = try producer.send(topic: "orders", (0..<10).map { ProducerRecord(key: "k\($0)", value: "v\(second)") })
             acquisition.tick(nowMs: start + Int64(second) * 1000)
         }
         let snapshot = acquisition.snapshot()

@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Alerting
+import Collectors
+import Exposition
+import Foundation
+import PromQL
+import ScopeCore
+import SeriesStore
+import StreamLog
+import Synchronization
+
+/// What `strmscope eval` evaluates and where it reports.
+public struct EvalOptions: Sendable {
+    public var ruleFiles: [String]
+    public var logDirectory: String?
+    public var scrapeURLs: [String] = []
+    /// Default evaluation interval for groups without their own.
+    public var intervalMs: Int64 = 15_000
+    public var once = false
+    public var alertmanagerURLs: [String] = []
+    /// JSON lines go here instead of stdout.
+    public var outputPath: String?
+    public var durationMs: Int64?
+    public var retentionMs: Int64 = 3_600_000
+    public var externalLabels: [String: String] = [:]
+
+    public init(ruleFiles: [String]) { self.ruleFiles = ruleFiles }
+}
+
+/// `strmscope eval`: the headless rule evaluator. Collects the sources, evaluates every group at
+/// its interval on the wall clock, writes one JSON line per alert transition, pushes firing and
+/// resolved alerts to Alertmanager from a sender thread (so a slow or dead Alertmanager never
+/// delays evaluation), and stops cleanly on SIGINT/SIGTERM.
+public enum EvalRunner {
+    /// Exit status: 0 nothing firing (after --once), 1 something firing, 2 an error.
+    public static func run(_ options: EvalOptions, output: OutputSink, clock: any Clock = SystemClock()) throws -> Int32 {
+        installStopHandlers()
+        var groups: [RuleGroup] = []
+        for file in options.ruleFiles { groups += try RuleFile.load(file: file).groups }
+        guard !groups.isEmpty else { throw CommandError("the rule files hold no rule groups") }
+        var storeOptions = StoreOptions()
+        storeOptions.retentionMs = options.retentionMs
+        let store = SeriesStore(options: storeOptions, clock: clock)
+        let logSource = try options.logDirectory.map { EmbeddedLogSource(log: try StreamLog.open(directory: $0, readOnly: true), store: store) }
+        let scraper = Scraper(store: store, report: { writeError("strmscope: warning: \($0)") })
+        let evaluator = RuleEvaluator(groups: groups, store: store, defaultIntervalMs: options.intervalMs, externalLabels: options.externalLabels)
+        let sink: OutputSink = try options.outputPath.map { try FileOutput(path: $0) } ?? output
+        let sender = options.alertmanagerURLs.isEmpty ? nil : AlertmanagerSender(urls: options.alertmanagerURLs)
+        sender?.start()
+        defer { sender?.stop(deadlineMs: 5_000) }
+        var policy = AlertSendPolicy(evaluationIntervalMs: options.intervalMs)
+
+        let started = clock.nowMs()
+        var nextDue = started
+        while !isStopRequested {
+            let now = clock.nowMs()
+            if now >= nextDue {
+                // Sources are read once per round: every group due now sees the same data.
+                logSource?.collect(atMs: now)
+                for url in options.scrapeURLs { scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: now) }
+                for evaluation in evaluator.evaluateDue(atMs: now) {
+                    for (rule, message) in evaluation.errors {
+                        writeError("strmscope: warning: group \(evaluation.group), rule \(rule): \(message)")
+                    }
+                    for transition in evaluation.transitions {
+                        sink.write(transitionJSON(transition, rule: rule(named: transition.alertName, in: groups)) + "\n")
+                    }
+                }
+                sink.flush()
+                _ = store.enforceRetention(nowMs: now)
+                let alerts = policy.due(evaluator.keptAlerts(), atMs: now)
+                if !alerts.isEmpty { sender?.enqueue(alerts) }
+                if options.once {
+                    return evaluator.allActiveAlerts().contains { $0.alert.state == .firing } ? 1 : 0
+                }
+                nextDue = evaluator.nextDueAtMs ?? now + options.intervalMs
+            }
+            if let duration = options.durationMs, now - started >= duration { break }
+            sleepUnlessStopped(ms: Int(max(10, min(1000, nextDue - clock.nowMs()))))
+        }
+        return 0
+    }
+
+    static func rule(named name: String, in groups: [RuleGroup]) -> Rule? {
+        groups.lazy.flatMap(\.rules).first { $0.name == name }
+    }
+
+    /// One JSON line per transition: what a pager or a CI log needs to act on.
+    static func transitionJSON(_ transition: AlertTransition, rule: Rule?) -> String {
+        let alert = transition.alert
+        var object: [String: Any] = [
+            "time": rfc3339(transition.atMs),
+            "alertname": transition.alertName,
+            "state": transition.to == .inactive ? "resolved" : transition.to.rawValue,
+            "labels": Dictionary(uniqueKeysWithValues: alert.labels.pairs.map { ($0.name, $0.value) }),
+            "annotations": alert.annotations,
+            "value": alert.value.isFinite ? alert.value as Any : formatSampleValue(alert.value),
+            "active_at": rfc3339(alert.activeAtMs),
+        ]
+        if let from = transition.from { object["from"] = from == .inactive ? "resolved" : from.rawValue }
+        if let url = alert.annotations["runbook_url"] { object["runbook_url"] = url }
+        if let resolved = alert.resolvedAtMs, transition.to == .inactive { object["resolved_at"] = rfc3339(resolved) }
+        if let rule { object["for"] = formatDurationMs(rule.forMs) }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Appends to a file, creating it; each flush is written through.
+final class FileOutput: OutputSink {
+    private let handle: FileHandle
+    private var buffer = ""
+
+    init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CommandError("\(path): cannot create the output file") }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CommandError("\(path): cannot open the output file for writing") }
+        handle.seekToEndOfFile()
+        self.handle = handle
+    }
+
+    func write(_ text: String) { buffer += text }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        handle.write(Data(buffer.utf8))
+        buffer = ""
+    }
+}
+
+/// Posts alert batches to every Alertmanager from its own thread. The queue is bounded (the
+/// oldest batch is dropped and counted when it is full); each batch is retried with exponential
+/// backoff (0.5 s, 1 s, 2 s … up to 30 s) until it is delivered or a newer state of the same
+/// alerts makes it pointless (a later batch supersedes it after 5 tries).
+final class AlertmanagerSender: @unchecked Sendable {
+    let urls: [String]
+    private let queue = Mutex<[[AlertmanagerAlert]]>([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    let dropped = Atomic<Int>(0)
+    let sent = Atomic<Int>(0)
+    static let capacity = 64
+
+    init(urls: [String]) { self.urls = urls.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
+
+    func enqueue(_ alerts: [AlertmanagerAlert]) {
+        queue.withLock { batches in
+            if batches.count >= Self.capacity {
+                batches.removeFirst()
+                dropped.add(1, ordering: .relaxed)
+            }
+            batches.append(alerts)
+        }
+        wake.signal()
+    }
+
+    func start() {
+        Thread { [self] in
+            while true {
+                _ = wake.wait(timeout: .now() + .milliseconds(200))
+                while let batch = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                    deliver(batch)
+                }
+                if stopping.load(ordering: .relaxed) { break }
+            }
+            finished.signal()
+        }.start()
+    }
+
+    /// Sends what is queued, waiting at most `deadlineMs`.
+    func stop(deadlineMs: Int) {
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+        _ = finished.wait(timeout: .now() + .milliseconds(deadlineMs))
+    }
+
+    private func deliver(_ batch: [AlertmanagerAlert]) {
+        let body = AlertmanagerAlert.json(batch)
+        for url in urls {
+            var backoffMs = 500
+            for attempt in 1...5 {
+                let request = HTTPRequest(url: url + "/api/v2/alerts", method: "POST", headers: [("Content-Type", "application/json")],
+                                          body: body, timeoutMs: 5_000)
+                let status = (try? HTTPClient.perform(request))?.status
+                if let status, (200..<300).contains(status) {
+                    sent.add(batch.count, ordering: .relaxed)
+                    break
+                }
+                if let status, (400..<500).contains(status) {
+                    writeError("strmscope: warning: Alertmanager \(url) refused \(batch.count) alerts: HTTP \(status)")
+                    break
+                }
+                if attempt == 5 || stopping.load(ordering: .relaxed) {
+                    writeError("strmscope: warning: Alertmanager \(url) unreachable; \(batch.count) alerts not delivered (the next evaluation re-sends firing ones)")
+                    break
+                }
+                usleep(UInt32(backoffMs * 1000))
+                backoffMs = min(backoffMs * 2, 30_000)
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Alerting
+import ArgumentParser
+import Foundation
+import StrmScopeApp
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate dashboards, rule files, SLO definitions and runbooks.",
+        discussion: """
+            Each YAML file is recognised by its content (a dashboard has `channels`, a rule file \
+            `groups`, an SLO file `slos`); directories are searched for .yml and .md files. Every \
+            alert must carry `annotations.runbook_url`; a relative one must lead to a runbook with \
+            the alert's name as title and the sections Meaning, Impact, Diagnosis and Mitigation. \
+            Problems are printed as FILE:LINE:COLUMN; exits 1 if there is any.
+
+            Example:
+              strmscope check Dashboards Runbooks
+            """)
+
+    @Argument(help: ArgumentHelp("Files or directories (default: Dashboards Runbooks).", valueName: "path"))
+    var paths: [String] = []
+
+    func run() throws {
+        let report = ConfigCheck.run(paths: paths.isEmpty ? ["Dashboards", "Runbooks"] : paths)
+        let output = StandardOutput()
+        for (file, what) in report.checked { output.write("checked \(file): \(what)\n") }
+        for problem in report.problems { output.write(problem + "\n") }
+        output.write("\(report.checked.count) files checked, \(report.problems.count) problems\n")
+        output.flush()
+        if !report.problems.isEmpty { throw ExitCode.failure }
+    }
+}
+
+struct SLOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slo",
+        abstract: "Lag SLOs: compile SLO definitions into Prometheus rules.",
+        subcommands: [Generate.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate",
+            abstract: "Print the Prometheus rule file for SLO definitions (SLI records, burn rates, budget, alerts).",
+            discussion: """
+                An SLO says the indicator stays at or below a threshold for a share of the time \
+                (e.g. consumer lag under 30 s for 99.9% of 28 days, per consumer group). The \
+                output has a recording rule marking each evaluation bad or good, error ratios \
+                over 5m, 30m, 1h, 2h, 6h, 1d and 3d, the burn rate and remaining error budget, and \
+                two multiwindow multi-burn-rate alerts: page (14.4× over 1h and 5m, or 6× over 6h \
+                and 30m) and ticket (3× over 1d and 2h, or 1× over 3d and 6h). `promtool check \
+                rules` accepts the output.
+
+                Example:
+                  strmscope slo generate Dashboards/slo.yml > Dashboards/slo-rules.yml
+                """)
+
+        @Argument(help: ArgumentHelp("The SLO definition file.", valueName: "file"))
+        var file: String
+
+        func run() throws {
+            try runReportingErrors {
+                let slos = try SLOCompiler.load(file: file)
+                let output = StandardOutput()
+                output.write(SLOCompiler.ruleFile(slos))
+                output.flush()
+            }
+        }
+    }
+}

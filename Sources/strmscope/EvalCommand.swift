@@ -1,0 +1,93 @@
+import Alerting
+import ArgumentParser
+import Foundation
+import ScopeCore
+import StrmScopeApp
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate alerting and recording rules headless: JSON lines of alert transitions, Alertmanager push.",
+        discussion: """
+            Rule files are Prometheus rule files (Dashboards/alerts.yml is the shipped pack). The \
+            sources are read every evaluation (--log samples an embedded log, --scrape fetches \
+            /metrics) and every group is evaluated at its interval (default --interval) with \
+            Prometheus's semantics: pending for `for`, firing, resolved, keep_firing_for. Each \
+            transition is one JSON line (alertname, state, labels, annotations, value, \
+            runbook_url, active_at) on stdout or --output. --alertmanager pushes firing and \
+            resolved alerts to Alertmanager's v2 API, re-sending while they fire; a slow or dead \
+            Alertmanager never delays evaluation.
+
+            --once evaluates once after reading the sources and exits 0 when nothing fires, 1 \
+            when something fires, 2 on an error (bad rule file, unreadable source). Without it, \
+            eval runs until SIGINT/SIGTERM (or --duration) and exits 0.
+
+            Examples:
+              strmscope eval --rules Dashboards/alerts.yml --log /tmp/demo
+              strmscope eval --rules Dashboards/alerts.yml --once \\
+                --scrape http://localhost:9308/metrics
+              strmscope eval --rules Dashboards/alerts.yml --log /tmp/demo \\
+                --alertmanager http://localhost:9093 --output alerts.jsonl
+            """)
+
+    @Option(name: .customLong("rules"), help: ArgumentHelp("A Prometheus rule file (repeatable).", valueName: "file"))
+    var ruleFiles: [String] = []
+
+    @Option(name: .customLong("log"), help: ArgumentHelp("An embedded log directory to read (read-only).", valueName: "dir"))
+    var logDirectory: String?
+
+    @Option(name: .customLong("scrape"), help: ArgumentHelp("A /metrics URL to scrape every evaluation (repeatable).", valueName: "url"))
+    var scrapeURLs: [String] = []
+
+    @Option(help: ArgumentHelp("Evaluation interval of groups without their own (default 15s).", valueName: "duration"))
+    var interval: String = "15s"
+
+    @Flag(help: "Evaluate once and exit: 0 nothing firing, 1 something firing, 2 error.")
+    var once = false
+
+    @Option(name: .customLong("alertmanager"), help: ArgumentHelp("An Alertmanager base URL (repeatable).", valueName: "url"))
+    var alertmanagerURLs: [String] = []
+
+    @Option(help: ArgumentHelp("Append the JSON lines to this file instead of stdout.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Stop after this long.", valueName: "duration"))
+    var duration: String?
+
+    @Option(name: .customLong("external-label"), help: ArgumentHelp("An external label NAME=VALUE for templates (repeatable).", valueName: "name=value"))
+    var externalLabels: [String] = []
+
+    func validate() throws {
+        if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
+        if logDirectory == nil && scrapeURLs.isEmpty { throw ValidationError("name a source: --log DIR or --scrape URL") }
+        guard let ms = parseDurationMs(interval), ms >= 100 else { throw ValidationError("--interval: \"\(interval)\" is not a duration of at least 100ms") }
+        if let duration, parseDurationMs(duration) == nil { throw ValidationError("--duration: \"\(duration)\" is not a duration (examples: 30s, 5m)") }
+        for url in scrapeURLs + alertmanagerURLs where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ValidationError("\"\(url)\" is not an http:// or https:// URL")
+        }
+        for label in externalLabels where !label.contains("=") { throw ValidationError("--external-label takes NAME=VALUE, not \"\(label)\"") }
+    }
+
+    func run() throws {
+        var options = EvalOptions(ruleFiles: ruleFiles)
+        options.logDirectory = logDirectory
+        options.scrapeURLs = scrapeURLs
+        options.intervalMs = parseDurationMs(interval)!
+        options.once = once
+        options.alertmanagerURLs = alertmanagerURLs
+        options.outputPath = output
+        options.durationMs = duration.flatMap(parseDurationMs)
+        for label in externalLabels {
+            let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+            options.externalLabels[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        let status: Int32
+        do {
+            status = try EvalRunner.run(options, output: StandardOutput())
+        } catch {
+            writeError("strmscope: error: \(error)")
+            throw ExitCode(2)
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
