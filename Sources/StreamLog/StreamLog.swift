@@ -690,6 +690,26 @@ public final class StreamLog: @unchecked Sendable {
         guard isReadOnly else { return }
         lock.lock()
         defer { lock.unlock() }
+        // Topics the writer created since (a DLQ appears with the first dead letter). The writer
+        // saves the catalog only after the topic's directories exist, so what it names is there.
+        if let current = try? LogCatalog.load(from: directory) {
+            for (name, config) in current.topics.sorted(by: { $0.key < $1.key }) where catalog.topics[name] == nil {
+                var notes: [RecoveryNote] = []
+                var opened: [TopicPartition: PartitionLog] = [:]
+                for p in 0..<config.partitions {
+                    let tp = TopicPartition(name, p)
+                    guard let partition = try? PartitionLog.open(
+                        tp, directory: FileSystem.join(directory, tp.description), config: config, clean: true, readOnly: true, create: false,
+                        fsyncs: fsyncs, clock: clock, notes: &notes)
+                    else { break }
+                    opened[tp] = partition
+                }
+                // All of a topic or nothing: the next refresh tries again.
+                guard opened.count == config.partitions else { continue }
+                partitions.add(opened)
+                catalog.topics[name] = config
+            }
+        }
         _ = replayOffsets()
         _ = replayEvents()
     }

@@ -25,6 +25,8 @@ public struct EvalOptions: Sendable {
     public var durationMs: Int64?
     public var retentionMs: Int64 = 3_600_000
     public var externalLabels: [String: String] = [:]
+    /// After each round, a JSON line on stderr with how long evaluation took (for benchmarks).
+    public var stats = false
 
     public init(ruleFiles: [String]) { self.ruleFiles = ruleFiles }
 }
@@ -54,13 +56,17 @@ public enum EvalRunner {
 
         let started = clock.nowMs()
         var nextDue = started
+        // Per group: how long its last evaluation took (Prometheus's rule_group_last_duration_seconds).
+        var lastDuration = [Double](repeating: 0, count: groups.count)
         while !isStopRequested {
             let now = clock.nowMs()
             if now >= nextDue {
                 // Sources are read once per round: every group due now sees the same data.
                 logSource?.collect(atMs: now)
                 for url in options.scrapeURLs { scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: now) }
-                for evaluation in evaluator.evaluateDue(atMs: now) {
+                let evaluations = evaluator.evaluateDue(atMs: now)
+                for evaluation in evaluations {
+                    if let index = groups.firstIndex(where: { $0.name == evaluation.group }) { lastDuration[index] = evaluation.durationSeconds }
                     for (rule, message) in evaluation.errors {
                         writeError("strmscope: warning: group \(evaluation.group), rule \(rule): \(message)")
                     }
@@ -69,6 +75,11 @@ public enum EvalRunner {
                     }
                 }
                 sink.flush()
+                if options.stats {
+                    let round = evaluations.reduce(0) { $0 + $1.durationSeconds }
+                    writeError("{\"stats\":{\"time\":\"\(rfc3339(now))\",\"groups_evaluated\":\(evaluations.count),\"round_seconds\":\(round),"
+                               + "\"last_duration_sum_seconds\":\(lastDuration.reduce(0, +)),\"series\":\(store.stats.series)}}")
+                }
                 _ = store.enforceRetention(nowMs: now)
                 let alerts = policy.due(evaluator.keptAlerts(), atMs: now)
                 if !alerts.isEmpty { sender?.enqueue(alerts) }

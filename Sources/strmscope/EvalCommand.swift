@@ -57,6 +57,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("external-label"), help: ArgumentHelp("An external label NAME=VALUE for templates (repeatable).", valueName: "name=value"))
     var externalLabels: [String] = []
 
+    @Flag(help: ArgumentHelp("After each round, print a JSON line of evaluation timings on stderr.", visibility: .hidden))
+    var stats = false
+
     func validate() throws {
         if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
         if logDirectory == nil && scrapeURLs.isEmpty { throw ValidationError("name a source: --log DIR or --scrape URL") }
@@ -74,6 +77,7 @@ struct EvalCommand: ParsableCommand {
         options.scrapeURLs = scrapeURLs
         options.intervalMs = parseDurationMs(interval)!
         options.once = once
+        options.stats = stats
         options.alertmanagerURLs = alertmanagerURLs
         options.outputPath = output
         options.durationMs = duration.flatMap(parseDurationMs)

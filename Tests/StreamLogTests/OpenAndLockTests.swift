@@ -87,6 +87,13 @@ import Testing
             #expect(reader.groupStatus("g").partitions.first?.committed == 3)
             #expect(reader.groupStatus("g").partitions.first?.lag == 2)
             #expect(reader.rebalanceCount("g") == 1, "the join's rebalance is counted once")
+            // A topic created after the reader opened (a DLQ appears with its first dead letter).
+            try writer.createTopic("t.dlq", config: TopicConfig(partitions: 2))
+            try writer.append(TopicPartition("t.dlq", 1), [ProducerRecord(key: nil, value: utf8("dead"))], acks: .all)
+            #expect(reader.topicConfig("t.dlq") == nil)
+            reader.refreshFromWriter()
+            #expect(reader.topicConfig("t.dlq")?.partitions == 2)
+            #expect(try readAll(reader, TopicPartition("t.dlq", 1)).map { text($0.value)! } == ["dead"])
             try consumer.close()
             reader.refreshFromWriter()
             reader.refreshFromWriter()
