@@ -3,7 +3,6 @@
 // Prometheus prefixes every template with `{{$labels := .Labels}}{{$externalLabels :=
 // .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}` and executes with
 // missingkey=zero; those four variables are predeclared here instead.
-import PromQL
 
 public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
@@ -96,13 +95,15 @@ struct TOperand: Sendable {
 }
 
 enum TLiteral: Sendable {
-    case string(String), int(Int), float(Double), bool(Bool)
+    /// `overflow`: an unsigned literal beyond Int, which Go rejects only when it is used.
+    case string(String), int(Int), float(Double), bool(Bool), overflow(String)
     var value: TValue {
         switch self {
         case .string(let s): .string(s)
         case .int(let i): .int(i)
         case .float(let f): .float(f)
         case .bool(let b): .bool(b)
+        case .overflow: .none
         }
     }
 }
@@ -110,21 +111,27 @@ enum TLiteral: Sendable {
 // MARK: - Lexer
 
 struct TToken {
-    enum Kind: Equatable { case ident, field, variable, dot, string, number, bool, null, pipe, lparen, rparen, declare, assign, comma }
+    /// `char`: other ASCII punctuation, which only the parser rejects; `failure`: a lexical
+    /// error, reported when the parser reaches it (Go's lexer runs lazily, so an earlier parse
+    /// error in the same action wins).
+    enum Kind: Equatable { case ident, field, variable, dot, string, number, bool, null, pipe, lparen, rparen, declare, assign, comma, char, failure }
     var kind: Kind
     var text: String
     var literal: TLiteral? = nil
     var offset: Int
     var spaceBefore: Bool
+    var failure: TemplateError? = nil
 }
 
 enum TItem {
     case text(String)
     case action([TToken], offset: Int)
+    /// A lexical error outside actions (comments).
+    case failure(TemplateError)
 }
 
 let maxTemplateDepth = 50
-let keywords: Set<String> = ["if", "else", "end", "with", "range", "define", "template", "block", "break", "continue"]
+let templateKeywords: Set<String> = ["if", "else", "end", "with", "range", "define", "template", "block", "break", "continue"]
 let maxTemplateOutput = 64 * 1024
 
 struct TParser {
@@ -141,14 +148,23 @@ struct TParser {
     }
 
     func pos(_ offset: Int) -> TPos {
-        var line = 0
-        while line + 1 < lineStarts.count && lineStarts[line + 1] <= offset { line += 1 }
+        var (line, high) = (0, lineStarts.count - 1)
+        while line < high {
+            let mid = (line + high + 1) / 2
+            if lineStarts[mid] <= offset { line = mid } else { high = mid - 1 }
+        }
         return TPos(line: line + 1, column: offset - lineStarts[line] + 1)
     }
 
     func error(_ message: String, at offset: Int) -> TemplateError {
         let p = pos(offset)
         return TemplateError(line: p.line, column: p.column, message: message)
+    }
+
+    /// Go's `%#U`: `U+002D '-'` (without the character when it is not printable).
+    static func formatU(_ c: Unicode.Scalar) -> String {
+        let hex = String(c.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + (goIsPrint(c) ? " '\(c)'" : "")
     }
 
     static func isSpace(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\r" || c == "\n" }
@@ -164,7 +180,11 @@ struct TParser {
     }
 
     /// Splits the source into text and actions, applying trim markers and dropping comments.
-    mutating func lex() throws(TemplateError) {
+    mutating func lex() {
+        do { try lexItems() } catch { items.append(.failure(error)) }
+    }
+
+    mutating func lexItems() throws(TemplateError) {
         var i = 0
         var text = ""
         var trimNext = false
@@ -203,28 +223,44 @@ struct TParser {
                 }
                 continue
             }
-            let (tokens, end, trim) = try lexAction(from: i, start: start)
+            let (tokens, end, trim) = lexAction(from: i, start: start)
             items.append(.action(tokens, offset: start))
+            guard let end else { return }
             trimNext = trim
             i = end
         }
         flush(trimRight: false)
     }
 
-    /// The tokens of one action; returns the offset after `}}` and whether it ended with ` -}}`.
-    func lexAction(from begin: Int, start: Int) throws(TemplateError) -> ([TToken], Int, Bool) {
+    /// The tokens of one action, the offset after its `}}` (nil after a lexical error, which
+    /// ends the tokens) and whether it ended with ` -}}`.
+    func lexAction(from begin: Int, start: Int) -> ([TToken], Int?, Bool) {
         var tokens: [TToken] = []
+        do {
+            let (end, trim) = try lexTokens(from: begin, start: start, into: &tokens)
+            return (tokens, end, trim)
+        } catch {
+            tokens.append(TToken(kind: .failure, text: "", offset: 0, spaceBefore: true, failure: error))
+            return (tokens, nil, false)
+        }
+    }
+
+    func lexTokens(from begin: Int, start: Int, into tokens: inout [TToken]) throws(TemplateError) -> (Int, Bool) {
         var i = begin
         var space = true
+        var parens = 0
         while true {
             guard let c = at(i) else { throw error("unclosed action", at: start) }
+            let trimmed = Self.isSpace(c) && has("-}}", at: i + 1)
+            if trimmed || has("}}", at: i) {
+                if parens > 0 { throw error("unclosed left paren", at: i) }
+                return trimmed ? (i + 4, true) : (i + 2, false)
+            }
             if Self.isSpace(c) {
-                if has("-}}", at: i + 1) { return (tokens, i + 4, true) }
                 space = true
                 i += 1
                 continue
             }
-            if has("}}", at: i) { return (tokens, i + 2, false) }
             let begin = i
             var kind: TToken.Kind
             var literal: TLiteral? = nil
@@ -257,8 +293,8 @@ struct TParser {
                 (literal, i) = try lexNumber(i)
                 kind = .number
             case "|": i += 1; kind = .pipe
-            case "(": i += 1; kind = .lparen
-            case ")": i += 1; kind = .rparen
+            case "(": i += 1; kind = .lparen; parens += 1
+            case ")": i += 1; kind = .rparen; parens -= 1
             case ",": i += 1; kind = .comma
             case "=": i += 1; kind = .assign
             case ":":
@@ -267,14 +303,17 @@ struct TParser {
                 kind = .declare
             default:
                 if !Self.isAlnum(c), c.isASCII, c.value >= 0x20, c.value < 0x7F {
-                    throw error("unexpected \(goQuote(String(c))) in command", at: i)
+                    i += 1
+                    kind = .char
+                } else {
+                    guard Self.isAlnum(c) else { throw error("unrecognized character in action: \(Self.formatU(c))", at: i) }
+                    while let d = at(i), Self.isAlnum(d) { i += 1 }
+                    kind = .ident
                 }
-                guard Self.isAlnum(c) else {
-                    let hex = String(c.value, radix: 16, uppercase: true)
-                    throw error("unrecognized character in action: U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex) '\(c)'", at: i)
-                }
-                while let d = at(i), Self.isAlnum(d) { i += 1 }
-                kind = .ident
+            }
+            // A word must end at a terminator: `$value-1` is not `$value` then `-1`.
+            if [.ident, .variable, .field].contains(kind), let d = at(i), !Self.isSpace(d), !".,|:()".unicodeScalars.contains(d), !has("}}", at: i) {
+                throw error("bad character \(Self.formatU(d))", at: i)
             }
             let text = String(String.UnicodeScalarView(s[begin..<i]))
             if kind == .ident {
@@ -328,42 +367,55 @@ struct TParser {
         }
     }
 
-    /// Go's number syntax: optional sign, 0x/0o/0b and leading-0 octal integers, floats.
+    /// Go's scanNumber, then parse.newNumber: an integer if ParseInt(text, 0, 64) takes it (so
+    /// `010` is 8), else a float if the text has `.eEpP` (`09` is "integer overflow").
     func lexNumber(_ begin: Int) throws(TemplateError) -> (TLiteral, Int) {
         var i = begin
-        if at(i) == "+" || at(i) == "-" { i += 1 }
-        while let c = at(i), Self.isAlnum(c) || c == "." || ((c == "+" || c == "-") && (at(i - 1) == "e" || at(i - 1) == "E" || at(i - 1) == "p" || at(i - 1) == "P")) {
+        func accept(_ set: String) -> Bool {
+            guard let c = at(i), set.unicodeScalars.contains(c) else { return false }
             i += 1
+            return true
         }
-        let text = String(String.UnicodeScalarView(s[begin..<i]))
-        var body = Substring(text.filter { $0 != "_" })
-        let negative = body.first == "-"
-        if body.first == "+" || body.first == "-" { body = body.dropFirst() }
-        var radix = 10
-        let lower = body.lowercased()
-        if lower.hasPrefix("0x") { radix = 16 } else if lower.hasPrefix("0o") { radix = 8 } else if lower.hasPrefix("0b") { radix = 2 }
-        let isFloat = radix == 10 && body.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
-        if !isFloat {
-            var digits = radix == 10 ? body : body.dropFirst(2)
-            if radix == 10 && digits.count > 1 && digits.first == "0" {
-                radix = 8
-                digits = digits.dropFirst()
+        func scan() -> Bool {
+            _ = accept("+-")
+            var digits = "0123456789_"
+            if accept("0") {
+                if accept("xX") { digits = "0123456789abcdefABCDEF_" } else if accept("oO") { digits = "01234567_" } else if accept("bB") { digits = "01_" }
             }
-            if let n = Int(digits, radix: radix) { return (.int(negative ? -n : n), i) }
-        } else if let f = Double(body), f.isFinite, body.first != "e", body.first != "E" {
-            return (.float(negative ? -f : f), i)
+            while accept(digits) {}
+            if accept(".") { while accept(digits) {} }
+            if digits.count == 11 && accept("eE") { _ = accept("+-"); while accept("0123456789_") {} }
+            if digits.count == 23 && accept("pP") { _ = accept("+-"); while accept("0123456789_") {} }
+            _ = accept("i")
+            guard let c = at(i), Self.isAlnum(c) else { return true }
+            i += 1
+            return false
         }
-        throw error("bad number syntax: \"\(text)\"", at: begin)
+        func bad() -> TemplateError { error("bad number syntax: \(strconvQuote(String(String.UnicodeScalarView(s[begin..<i]))))", at: begin) }
+        guard scan() else { throw bad() }
+        // Go reads `1+2i` as one complex constant, so `3-` is a malformed one.
+        if at(i) == "+" || at(i) == "-" {
+            guard scan(), s[i - 1] == "i" else { throw bad() }
+        }
+        if s[i - 1] == "i" { throw error("complex numbers are not supported in alerting templates", at: begin) }
+        let text = String(String.UnicodeScalarView(s[begin..<i]))
+        let negative = text.hasPrefix("-")
+        if let n = goParseUIntBase0(String(text.drop(while: { $0 == "-" || $0 == "+" }))), n <= (negative ? UInt64(Int.min.magnitude) : UInt64.max) {
+            return (negative ? .int(Int(truncatingIfNeeded: 0 &- n)) : n <= UInt64(Int.max) ? .int(Int(n)) : .overflow(text), i)
+        }
+        if let f = goParseFloat(text), goUnderscoresOK(text) {
+            guard text.contains(where: { ".eEpP".contains($0) }) else { throw error("integer overflow: \(strconvQuote(text))", at: begin) }
+            return (.float(f), i)
+        }
+        throw error("illegal number syntax: \(strconvQuote(text))", at: begin)
     }
 
     // MARK: Parser
 
     mutating func parseTemplate() throws(TemplateError) -> [TNode] {
-        try lex()
+        lex()
         let (nodes, stop) = try parseList()
-        if let stop {
-            throw error("unexpected {{\(stop.word)}}", at: stop.offset)
-        }
+        if let stop { throw error("unexpected {{\(stop.word)}}", at: stop.offset) }
         return nodes
     }
 
@@ -377,19 +429,25 @@ struct TParser {
             next += 1
             switch item {
             case .text(let t): nodes.append(.text(t))
+            case .failure(let error): throw error
             case .action(let tokens, let offset):
-                guard let first = tokens.first else { throw error("missing value for command", at: offset) }
-                let word = first.kind == .ident ? first.text : ""
+                if let failure = tokens.first?.failure { throw failure }
+                let first = tokens.first
+                let word = first?.kind == .ident && templateKeywords.contains(first!.text) ? first!.text : ""
                 switch word {
-                case "end", "else": return (nodes, Stop(word: word, tokens: tokens, offset: offset))
+                case "end", "else":
+                    // `{{else if …}}` is an `if` nested in the else branch, sharing its `{{end}}`.
+                    if tokens.count > 1, word == "end" || tokens[1].kind != .ident || tokens[1].text != "if" {
+                        throw unexpected(tokens[1], in: word)
+                    }
+                    return (nodes, Stop(word: word, tokens: tokens, offset: offset))
                 case "if", "with": nodes.append(try parseBranch(word, Array(tokens.dropFirst()), offset: offset))
-                case "range", "define", "template", "block", "break", "continue":
-                    throw error("{{\(word)}} is not supported in alerting templates", at: first.offset)
+                case "break", "continue": throw error("{{\(word)}} outside {{range}}", at: first!.offset)
+                case "range", "define", "template", "block":
+                    throw error("{{\(word)}} is not supported in alerting templates", at: first!.offset)
                 default:
                     var k = 0
-                    let pipe = try parsePipe(tokens, &k, context: "command", offset: offset)
-                    if k < tokens.count { throw error("unexpected \(describe(tokens[k])) in command", at: tokens[k].offset) }
-                    nodes.append(.action(pipe))
+                    nodes.append(.action(try parsePipe(tokens, &k, context: "command", offset: offset)))
                 }
             }
         }
@@ -404,53 +462,67 @@ struct TParser {
         defer { vars.removeSubrange(scope...) }
         var k = 0
         let pipe = try parsePipe(tokens, &k, context: word, offset: offset)
-        if k < tokens.count { throw error("unexpected \(describe(tokens[k])) in \(word)", at: tokens[k].offset) }
         let (then, stop) = try parseList()
-        guard let stop else { throw error("unexpected EOF: {{\(word)}} has no {{end}}", at: offset) }
+        guard let stop else { throw error("unexpected EOF", at: offset) }
         var otherwise: [TNode] = []
         if stop.word == "else" {
             if stop.tokens.count > 1 {
-                // `{{else if …}}` is an `if` nested in the else branch sharing its `{{end}}`.
-                guard stop.tokens[1].kind == .ident, stop.tokens[1].text == "if" else {
-                    throw error("unexpected \(describe(stop.tokens[1])) in else", at: stop.tokens[1].offset)
-                }
                 otherwise = [try parseBranch("if", Array(stop.tokens.dropFirst(2)), offset: stop.offset)]
             } else {
                 let (list, end) = try parseList()
-                guard let end else { throw error("unexpected EOF: {{\(word)}} has no {{end}}", at: offset) }
+                guard let end else { throw error("unexpected EOF", at: offset) }
                 guard end.word == "end" else { throw error("expected end; found {{else}}", at: end.offset) }
                 otherwise = list
             }
-        } else if stop.tokens.count > 1 {
-            throw error("unexpected \(describe(stop.tokens[1])) in end", at: stop.tokens[1].offset)
         }
         return .branch(isWith: word == "with", pipe, then: then, otherwise: otherwise)
     }
 
-    /// Go's item.String(): keywords and `.` as `<end>`, anything else quoted (10 characters at most).
+    /// Go's item.String(): templateKeywords and `.` as `<end>`, anything else quoted (10 characters at most).
     func describe(_ t: TToken) -> String {
-        if t.kind == .dot || t.kind == .null || (t.kind == .ident && keywords.contains(t.text)) { return "<\(t.text)>" }
+        if t.kind == .dot || t.kind == .null || (t.kind == .ident && templateKeywords.contains(t.text)) { return "<\(t.text)>" }
         let scalars = t.text.unicodeScalars
-        return goQuote(String(String.UnicodeScalarView(scalars.prefix(10)))) + (scalars.count > 10 ? "..." : "")
+        return strconvQuote(String(String.UnicodeScalarView(scalars.prefix(10)))) + (scalars.count > 10 ? "..." : "")
     }
 
-    mutating func parsePipe(_ t: [TToken], _ k: inout Int, context: String, offset: Int) throws(TemplateError) -> TPipe {
+    func unexpected(_ t: TToken, in context: String) -> TemplateError {
+        t.failure ?? error("unexpected \(describe(t)) in \(context)", at: t.offset)
+    }
+
+    static func startsOperand(_ t: TToken) -> Bool {
+        switch t.kind {
+        case .ident: !templateKeywords.contains(t.text)
+        case .field, .variable, .dot, .string, .number, .bool, .null, .lparen: true
+        case .pipe, .rparen, .declare, .assign, .comma, .char, .failure: false
+        }
+    }
+
+    /// Go's pipeline(): an optional `$x :=`/`$x =`, then commands separated by `|` up to the
+    /// end of the action (or the closing paren in parentheses).
+    mutating func parsePipe(_ t: [TToken], _ k: inout Int, context: String, offset: Int, inParens: Bool = false) throws(TemplateError) -> TPipe {
         var decl: (String, Bool)? = nil
         if k + 1 < t.count, t[k].kind == .variable, t[k + 1].kind == .declare || t[k + 1].kind == .assign {
-            let isAssign = t[k + 1].kind == .assign
-            if isAssign && !vars.contains(t[k].text) { throw error("undefined variable \"\(t[k].text)\"", at: t[k].offset) }
-            decl = (t[k].text, isAssign)
+            decl = (t[k].text, t[k + 1].kind == .assign)
+            // Go declares the name before parsing the value: `$x := $x` fails only when run.
+            vars.append(t[k].text)
             k += 2
         }
         let start = k < t.count ? t[k].offset : offset
         var cmds: [TCmd] = []
-        while k < t.count && t[k].kind != .rparen {
+        while k < t.count, !(inParens && t[k].kind == .rparen) {
+            guard Self.startsOperand(t[k]) else { throw unexpected(t[k], in: context) }
             let cmdStart = t[k].offset
             var args: [TOperand] = []
-            while k < t.count, t[k].kind != .pipe, t[k].kind != .rparen {
+            commandLoop: while true {
                 args.append(try parseOperand(t, &k))
+                guard k < t.count else { break }
+                switch t[k].kind {
+                case .pipe: k += 1; break commandLoop
+                case .rparen: break commandLoop
+                default:
+                    guard t[k].spaceBefore, Self.startsOperand(t[k]) else { throw unexpected(t[k], in: "operand") }
+                }
             }
-            guard !args.isEmpty else { throw error("missing value for command", at: cmdStart) }
             if !cmds.isEmpty {
                 switch args[0].kind {
                 case .literal, .dot, .null: throw error("non executable command in pipeline stage \(cmds.count + 1)", at: cmdStart)
@@ -458,13 +530,8 @@ struct TParser {
                 }
             }
             cmds.append(TCmd(pos: pos(cmdStart), args: args))
-            if k < t.count, t[k].kind == .pipe {
-                k += 1
-                if k == t.count || t[k].kind == .rparen { throw error("missing value for command", at: t[k - 1].offset) }
-            }
         }
         guard !cmds.isEmpty else { throw error("missing value for \(context)", at: start) }
-        if let (name, isAssign) = decl, !isAssign { vars.append(name) }
         return TPipe(pos: pos(start), decl: decl, cmds: cmds)
     }
 
@@ -477,10 +544,7 @@ struct TParser {
             if unsupportedTemplateFunctions.contains(tok.text) {
                 throw error("function \"\(tok.text)\" is not supported in alerting templates", at: tok.offset)
             }
-            guard templateFunctions[tok.text] != nil else {
-                if keywords.contains(tok.text) { throw error("unexpected <\(tok.text)> in operand", at: tok.offset) }
-                throw error("function \"\(tok.text)\" not defined", at: tok.offset)
-            }
+            guard templateFunctions[tok.text] != nil else { throw error("function \"\(tok.text)\" not defined", at: tok.offset) }
             op.kind = .function(tok.text)
         case .dot: op.kind = .dot
         case .field:
@@ -495,28 +559,23 @@ struct TParser {
             depth += 1
             defer { depth -= 1 }
             guard depth <= maxTemplateDepth else { throw error("nesting deeper than \(maxTemplateDepth) levels", at: tok.offset) }
-            let inner = try parsePipe(t, &k, context: "parenthesized pipeline", offset: tok.offset)
+            let inner = try parsePipe(t, &k, context: "parenthesized pipeline", offset: tok.offset, inParens: true)
             guard k < t.count, t[k].kind == .rparen else { throw error("unclosed left paren", at: tok.offset) }
             k += 1
             op.kind = .pipe(inner)
             op.text = "(…)"
-        case .rparen: throw error("unexpected right paren", at: tok.offset)
-        case .pipe, .declare, .assign, .comma: throw error("unexpected \"\(tok.text)\" in operand", at: tok.offset)
+        case .pipe, .rparen, .declare, .assign, .comma, .char, .failure: throw unexpected(tok, in: "operand")
         }
         while k < t.count, t[k].kind == .field, !t[k].spaceBefore {
             switch op.kind {
             case .dot, .variable, .pipe: break
-            default: throw error("unexpected . after term \(tok.kind == .string ? "quoted string" : "\"\(tok.text)\"")", at: t[k].offset)
+            default: throw error("unexpected . after term \(describe(tok))", at: t[k].offset)
             }
             // Go positions a chain (`$labels.job`, `(…).x`) at its first field.
             if op.fields.isEmpty, tok.kind != .field { op.pos = pos(t[k].offset) }
             op.fields.append(String(t[k].text.dropFirst()))
             op.text += t[k].text
             k += 1
-        }
-        // Operands are separated by spaces: `1.2.3` is `1.2` followed by `.3`.
-        if k < t.count, !t[k].spaceBefore, t[k].kind != .pipe, t[k].kind != .rparen {
-            throw error("unexpected \(describe(t[k])) in operand", at: t[k].offset)
         }
         return op
     }
@@ -525,12 +584,10 @@ struct TParser {
 // MARK: - Executor
 
 struct TExecutor {
-    let data: TemplateData
     var out = ""
     var vars: [(name: String, value: TValue)]
 
     init(data: TemplateData) {
-        self.data = data
         vars = [("$", .data(data)), ("$labels", .map(data.labels)), ("$externalLabels", .map(data.externalLabels)),
                 ("$externalURL", .string(data.externalURL)), ("$value", .float(data.value))]
     }
@@ -547,6 +604,7 @@ struct TExecutor {
     mutating func run(_ nodes: [TNode], dot: TValue) throws(TemplateError) {
         for node in nodes {
             switch node {
+            // Text carries no position; only a template over the limit by itself fails here.
             case .text(let text): try write(text, TPos(line: 1, column: 1))
             case .action(let pipe):
                 let value = try evalPipe(pipe, dot: dot)
@@ -568,7 +626,10 @@ struct TExecutor {
         for cmd in pipe.cmds { value = try evalCmd(cmd, dot: dot, final: value) }
         guard let value else { return .none }
         if let decl = pipe.decl {
-            if decl.isAssign, let i = vars.lastIndex(where: { $0.name == decl.name }) {
+            if decl.isAssign {
+                guard let i = vars.lastIndex(where: { $0.name == decl.name }) else {
+                    throw fail("undefined variable: \(decl.name)", pipe.cmds.last!.args.last!.pos)
+                }
                 vars[i].value = value
             } else {
                 vars.append((decl.name, value))
@@ -590,18 +651,27 @@ struct TExecutor {
 
     mutating func evalOperand(_ op: TOperand, dot: TValue, hasArgs: Bool = false) throws(TemplateError) -> TValue {
         var value: TValue
+        var fieldPos = op.pos
         switch op.kind {
         case .function(let name): value = try call(name, [], final: nil, dot: dot, pos: op.pos)
         case .dot: value = dot
-        case .variable(let name): value = vars.last(where: { $0.name == name })?.value ?? .none
+        case .variable(let name):
+            guard let v = vars.last(where: { $0.name == name })?.value else { throw fail("undefined variable: \(name)", op.pos) }
+            value = v
+        case .literal(.overflow(let text)): throw fail("\(text) overflows int", op.pos)
         case .literal(let literal): value = literal.value
         case .null: value = .none
-        case .pipe(let pipe): value = try evalPipe(pipe, dot: dot)
+        case .pipe(let pipe):
+            value = try evalPipe(pipe, dot: dot)
+            // Go blames a failing field of `(…).x` on the last node it evaluated inside.
+            fieldPos = pipe.cmds.last!.args.last!.pos
         }
         for (i, name) in op.fields.enumerated() {
             if hasArgs && i == op.fields.count - 1 {
-                if case .map = value { throw fail("\(name) is not a method but has arguments", op.pos) }
-                if case .data = value { throw fail("\(name) has arguments but cannot be invoked as function", op.pos) }
+                if case .map = value { throw fail("\(name) is not a method but has arguments", fieldPos) }
+                if case .data = value, ["Labels", "ExternalLabels", "ExternalURL", "Value"].contains(name) {
+                    throw fail("\(name) has arguments but cannot be invoked as function", fieldPos)
+                }
             }
             switch value {
             // missingkey=zero: an absent label is the map's zero value, "".
@@ -610,8 +680,8 @@ struct TExecutor {
             case .data(let d) where name == "ExternalLabels": value = .map(d.externalLabels)
             case .data(let d) where name == "ExternalURL": value = .string(d.externalURL)
             case .data(let d) where name == "Value": value = .float(d.value)
-            case .none: throw fail("nil pointer evaluating interface {}.\(name)", op.pos)
-            default: throw fail("can't evaluate field \(name) in type \(value.goType)", op.pos)
+            case .none: throw fail("nil pointer evaluating interface {}.\(name)", fieldPos)
+            default: throw fail("can't evaluate field \(name) in type \(value.goType)", fieldPos)
             }
         }
         return value
@@ -629,9 +699,7 @@ struct TExecutor {
             throw fail("wrong number of args for \(name): want at least \(spec.params.count) got \(count)", pos)
         }
         func checked(_ value: TValue, _ param: TParam, _ at: TPos) throws(TemplateError) -> TValue {
-            if param == .string, case .string = value {} else if param == .string {
-                throw fail("wrong type for value; expected string; got \(value.goType)", at)
-            }
+            if param == .string && !isString(value) { throw fail("wrong type for value; expected string; got \(value.goType)", at) }
             return value
         }
         func param(_ i: Int) -> TParam { i < spec.params.count ? spec.params[i] : spec.variadic! }
@@ -651,7 +719,7 @@ struct TExecutor {
         }
         if let final { values.append(try checked(final, param(values.count), pos)) }
         do {
-            return try applyTemplateFunction(name, values, data: data)
+            return try applyTemplateFunction(name, values)
         } catch {
             throw fail(error.message, pos)
         }

@@ -1,7 +1,6 @@
 // The functions alerting templates can call, with the output of Prometheus 2.42 (Go's fmt,
 // strconv, strings and regexp conventions), and Go's %v printing of template values.
 import Foundation
-import PromQL
 
 enum TParam: Sendable { case string, any }
 
@@ -37,7 +36,7 @@ let unsupportedTemplateFunctions: Set<String> = [
     "externalURL", "graphLink", "tableLink", "parseDuration", "toTime", "stripDomain", "html", "js", "urlquery", "slice", "call",
 ]
 
-func applyTemplateFunction(_ name: String, _ a: [TValue], data: TemplateData) throws(TFuncError) -> TValue {
+func applyTemplateFunction(_ name: String, _ a: [TValue]) throws(TFuncError) -> TValue {
     func fail(_ message: String) -> TFuncError { TFuncError(message: "error calling \(name): \(message)") }
     func str(_ i: Int) -> String { if case .string(let s) = a[i] { s } else { "" } }
     func number() throws(TFuncError) -> Double {
@@ -45,7 +44,7 @@ func applyTemplateFunction(_ name: String, _ a: [TValue], data: TemplateData) th
         case .float(let v): return v
         case .int(let v): return Double(v)
         case .string(let s):
-            guard let v = goParseFloat(s) else { throw fail("strconv.ParseFloat: parsing \(goQuote(s)): invalid syntax") }
+            guard let v = goParseFloat(s) else { throw fail("strconv.ParseFloat: parsing \(strconvQuote(s)): invalid syntax") }
             return v
         default: throw fail("can't convert \(a[0].goType) to float")
         }
@@ -153,9 +152,13 @@ func applyTemplateFunction(_ name: String, _ a: [TValue], data: TemplateData) th
         var out = String.UnicodeScalarView()
         var previous: Unicode.Scalar = " "
         for c in str(0).unicodeScalars {
-            let separator = c.isASCII || previous.isASCII
-                ? previous.isASCII && !(previous.properties.isAlphabetic || ("0"..."9").contains(previous) || previous == "_")
-                : !(previous.properties.isAlphabetic || previous.properties.numericType == .decimal) && previous.properties.isWhitespace
+            let separator: Bool
+            if previous.isASCII {
+                separator = !GoRegex.isWord(previous)
+            } else {
+                let letter: [Unicode.GeneralCategory] = [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber]
+                separator = !letter.contains(previous.properties.generalCategory) && previous.properties.isWhitespace
+            }
             out.append(separator ? simpleCase(c, c.properties.titlecaseMapping) : c)
             previous = c
         }
@@ -165,7 +168,7 @@ func applyTemplateFunction(_ name: String, _ a: [TValue], data: TemplateData) th
     case "stripPort": return .string(goSplitHost(str(0)) ?? str(0))
     case "match":
         switch goRegex(str(0)) {
-        case .success(let re): return .bool((try? re.firstMatch(in: str(1))) != nil)
+        case .success(let re): return .bool(re.search(Array(str(1).unicodeScalars), from: 0) != nil)
         case .failure(let error): throw fail(error.message)
         }
     case "reReplaceAll":
@@ -202,7 +205,9 @@ func goCompare(_ x: TValue, _ y: TValue, equality: Bool, _ fail: (String) -> TFu
     case (.int(let a), .int(let b)): return order(a, b)
     // NaN is neither less nor equal, so le is false and gt/ge are true, as in Go.
     case (.float(let a), .float(let b)): return a == b ? .orderedSame : a < b ? .orderedAscending : .orderedDescending
-    case (.string(let a), .string(let b)): return a.utf8.lexicographicallyPrecedes(b.utf8) ? .orderedAscending : a == b ? .orderedSame : .orderedDescending
+    // Bytes, as in Go: Swift's == would equate "é" with "e\u{301}".
+    case (.string(let a), .string(let b)):
+        return a.utf8.elementsEqual(b.utf8) ? .orderedSame : a.utf8.lexicographicallyPrecedes(b.utf8) ? .orderedAscending : .orderedDescending
     case (.bool(let a), .bool(let b)) where equality: return a == b ? .orderedSame : .orderedAscending
     case (.bool, .bool): throw fail("invalid type for comparison")
     case (.none, .none) where equality: return .orderedSame
@@ -224,7 +229,8 @@ func goInt64(_ v: Double) -> Int64 {
     v < 9.223372036854775807e18 && v >= -9.223372036854775808e18 ? Int64(v) : Int64.min
 }
 
-/// strconv.ParseFloat for decimal text, inf/infinity and nan (any case, optional sign).
+/// strconv.ParseFloat: decimal or hexadecimal (with a `p` exponent) floats, inf/infinity/nan,
+/// `_` between digits; nil on a syntax error or overflow.
 func goParseFloat(_ text: String) -> Double? {
     var body = Substring(text)
     let sign: Double = body.first == "-" ? -1 : 1
@@ -234,10 +240,53 @@ func goParseFloat(_ text: String) -> Double? {
     case "nan": return .nan
     default: break
     }
-    guard let first = body.first, first.isASCII, first.isNumber || first == ".",
-          body.allSatisfy({ $0.isASCII && ($0.isNumber || "._eE+-xXpPabcdefABCDEF".contains($0)) }),
-          let v = Double(body.replacingOccurrences(of: "_", with: "")), v.isFinite else { return nil }
+    let clean = body.lowercased().filter { $0 != "_" }
+    let hex = clean.hasPrefix("0x")
+    let allowed = hex ? "0123456789abcdef.p+-" : "0123456789.e+-"
+    guard goUnderscoresOK(text), let first = clean.dropFirst(hex ? 2 : 0).first, first.isHexDigit || first == ".",
+          !hex || clean.contains("p"), clean.dropFirst(hex ? 2 : 0).allSatisfy({ allowed.contains($0) }),
+          let v = Double(clean), v.isFinite else { return nil }
     return sign * v
+}
+
+/// strconv.ParseUint(text, 0, 64) of an unsigned literal: 0x, 0o, 0b and leading-0 octal.
+func goParseUIntBase0(_ text: String) -> UInt64? {
+    let lower = text.lowercased()
+    var radix = 10
+    var digits = Substring(lower)
+    if lower.hasPrefix("0x") { radix = 16 } else if lower.hasPrefix("0o") { radix = 8 } else if lower.hasPrefix("0b") { radix = 2 }
+    if radix != 10 { digits = digits.dropFirst(2) } else if lower.count > 1 && lower.hasPrefix("0") { radix = 8; digits = digits.dropFirst() }
+    let clean = digits.filter { $0 != "_" }
+    guard goUnderscoresOK(text), !clean.isEmpty, clean.allSatisfy({ $0.hexDigitValue.map { $0 < radix } == true }) else { return nil }
+    return UInt64(clean, radix: radix)
+}
+
+/// Go's underscoreOK: `_` only between digits (or after a base prefix).
+func goUnderscoresOK(_ text: String) -> Bool {
+    var s = Array(text.lowercased().utf8)
+    if let c = s.first, c == UInt8(ascii: "-") || c == UInt8(ascii: "+") { s.removeFirst() }
+    var saw = UInt8(ascii: "^")
+    var i = 0
+    var hex = false
+    if s.count >= 2, s[0] == UInt8(ascii: "0"), [UInt8(ascii: "b"), UInt8(ascii: "o"), UInt8(ascii: "x")].contains(s[1]) {
+        i = 2
+        saw = UInt8(ascii: "0")
+        hex = s[1] == UInt8(ascii: "x")
+    }
+    while i < s.count {
+        let c = s[i]
+        i += 1
+        if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (hex && (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c)) {
+            saw = UInt8(ascii: "0")
+        } else if c == UInt8(ascii: "_") {
+            if saw != UInt8(ascii: "0") { return false }
+            saw = c
+        } else {
+            if saw == UInt8(ascii: "_") { return false }
+            saw = UInt8(ascii: "!")
+        }
+    }
+    return saw != UInt8(ascii: "_")
 }
 
 // MARK: - Printing
@@ -305,25 +354,125 @@ func goFormatFloat(_ v: Double, _ verb: Character, precision: Int?, flags: GoFla
     if precision == nil && (cVerb == "g" || cVerb == "G") {
         text = goFormatShortest(v)
         if cVerb == "G" { text = text.uppercased() }
+        if flags.sharp { text = sharpDigits(text) }
         if v.sign == .plus { text = (flags.plus ? "+" : flags.space ? " " : "") + text }
         return padNumber(text, flags)
     }
     if verb == "x" || verb == "X" {
-        // C's %a writes `0x1.cp+1`; Go pads the exponent to two digits.
-        let spec = "%" + (flags.plus ? "+" : flags.space ? " " : "") + (flags.sharp ? "#" : "") + (flags.precision.map { ".\($0)" } ?? "") + (verb == "x" ? "a" : "A")
-        var text = String(format: spec, v)
-        if let p = text.lastIndex(where: { $0 == "p" || $0 == "P" }), text[text.index(after: p)...].count == 2 {
-            text.insert("0", at: text.index(p, offsetBy: 2))
-        }
-        return padNumber(text, flags)
+        let sign = v.sign == .minus ? "-" : flags.plus ? "+" : flags.space ? " " : ""
+        let text = goHexFloat(abs(v), precision: precision, upper: verb == "X")
+        return padNumber(sign + (flags.sharp ? sharpDigits(text, digits: precision ?? 6, hex: true) : text), flags)
     }
     let spec = "%" + (flags.minus ? "-" : "") + (flags.plus ? "+" : "") + (flags.space ? " " : "") + (flags.zero ? "0" : "") + (flags.sharp ? "#" : "")
         + (flags.width.map(String.init) ?? "") + "." + String(precision ?? 6) + String(cVerb)
     return String(format: spec, v)
 }
 
+/// strconv's fmtX: `0x1.8p+01`, normalized (subnormals too), rounded to `precision` hex digits.
+func goHexFloat(_ v: Double, precision: Int?, upper: Bool) -> String {
+    var exp = v == 0 ? 0 : Int(v.exponentBitPattern == 0 ? 1 : v.exponentBitPattern) - 1023
+    var mant = v.significandBitPattern | (v.exponentBitPattern == 0 ? 0 : 1 << 52)
+    mant <<= 8
+    while mant != 0 && mant & (1 << 60) == 0 {
+        mant <<= 1
+        exp -= 1
+    }
+    if let prec = precision, prec < 15 {
+        let shift = UInt64(prec * 4)
+        let extra = (mant << shift) & (1 << 60 - 1)
+        mant >>= 60 - shift
+        if extra | (mant & 1) > 1 << 59 { mant += 1 }
+        mant <<= 60 - shift
+        if mant & (1 << 61) != 0 {
+            mant >>= 1
+            exp += 1
+        }
+    }
+    let digits = upper ? Array("0123456789ABCDEF") : Array("0123456789abcdef")
+    var out = (upper ? "0X" : "0x") + String((mant >> 60) & 1)
+    mant <<= 4
+    let count = precision ?? (mant == 0 ? 0 : Int.max)
+    if count > 0 {
+        out += "."
+        var n = 0
+        while n < count && (precision != nil || mant != 0) {
+            out.append(digits[Int((mant >> 60) & 15)])
+            mant <<= 4
+            n += 1
+        }
+    }
+    let e = abs(exp)
+    return out + (upper ? "P" : "p") + (exp < 0 ? "-" : "+") + (e < 10 ? "0" : "") + String(e)
+}
+
+/// fmt's `#` for g, v and x: at least `digits` significant digits and always a point (Go counts
+/// every character but the point as a digit once a nonzero one was seen, `x` included).
+func sharpDigits(_ text: String, digits: Int = 6, hex: Bool = false) -> String {
+    var num = Substring(text)
+    var tail = ""
+    if let e = num.firstIndex(where: { hex ? $0 == "p" || $0 == "P" : $0 == "e" || $0 == "E" }) {
+        tail = String(num[e...])
+        num = num[..<e]
+    }
+    let sign = num.first == "-" || num.first == "+" || num.first == " " ? String(num.removeFirst()) : ""
+    var digits = digits
+    var sawNonzero = false
+    for c in num where c != "." {
+        if c != "0" { sawNonzero = true }
+        if sawNonzero { digits -= 1 }
+    }
+    var out = String(num)
+    if !num.contains(".") {
+        if num == "0" { digits -= 1 }
+        out += "."
+    }
+    return sign + out + String(repeating: "0", count: max(0, digits)) + tail
+}
+
+/// strconv.Quote, QuoteRune (`quote` '), QuoteToASCII (`asciiOnly`). PromQL's goQuote differs on
+/// purpose (it escapes U+FFFD for Prometheus's lexer), so it cannot stand in for fmt's %q.
+func strconvQuote(_ s: String, quote: Unicode.Scalar = "\"", asciiOnly: Bool = false) -> String {
+    var out = String.UnicodeScalarView([quote])
+    func hex(_ v: UInt32, _ width: Int) -> String {
+        let h = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, width - h.count)) + h
+    }
+    let named: [Unicode.Scalar: String] = ["\u{07}": "a", "\u{08}": "b", "\u{0C}": "f", "\n": "n", "\r": "r", "\t": "t", "\u{0B}": "v"]
+    for c in s.unicodeScalars {
+        var escaped: String
+        if c == quote || c == "\\" {
+            escaped = "\\" + String(c)
+        } else if let name = named[c] {
+            escaped = "\\" + name
+        } else if c.isASCII ? c.value >= 0x20 && c.value < 0x7F : !asciiOnly && goIsPrint(c) {
+            out.append(c)
+            continue
+        } else {
+            escaped = c.value < 0x80 ? "\\x" + hex(c.value, 2) : c.value <= 0xFFFF ? "\\u" + hex(c.value, 4) : "\\U" + hex(c.value, 8)
+        }
+        out.append(contentsOf: escaped.unicodeScalars)
+    }
+    out.append(quote)
+    return String(out)
+}
+
+/// unicode.IsPrint: letters, marks, numbers, punctuation and symbols (of the spaces only U+0020).
+func goIsPrint(_ c: Unicode.Scalar) -> Bool {
+    if c.isASCII { return c.value >= 0x20 && c.value < 0x7F }
+    switch c.properties.generalCategory {
+    case .control, .format, .surrogate, .privateUse, .unassigned, .spaceSeparator, .lineSeparator, .paragraphSeparator: return false
+    default: return true
+    }
+}
+
+/// strconv.CanBackquote: one line, no control characters but tab, no backquote or BOM.
+func canBackquote(_ s: String) -> Bool {
+    !s.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t") || $0 == "`" || $0.value == 0x7F || $0.value == 0xFEFF }
+}
+
 struct GoFlags {
-    var plus = false, minus = false, space = false, zero = false, sharp = false
+    /// `sharpV`/`plusV`: `%#v` (Go syntax) and `%+v` (field names), which `v` takes from `#`/`+`.
+    var plus = false, minus = false, space = false, zero = false, sharp = false, sharpV = false, plusV = false
     var width: Int? = nil
     var precision: Int? = nil
 }
@@ -344,22 +493,58 @@ func padNumber(_ s: String, _ f: GoFlags) -> String {
     return sign + String(repeating: "0", count: width - s.count) + (signed ? String(s.dropFirst()) : s)
 }
 
-/// fmt.Sprintf for the verbs templates use; mismatches print Go's `%!d(string=x)` forms.
+/// fmt.Sprintf (Go's doPrintf): flags, width and precision (`*` from an int argument), explicit
+/// argument indexes `%[2]d`, and Go's `%!d(string=x)`, MISSING, EXTRA, BADINDEX forms.
 func goSprintf(_ format: String, _ args: [TValue]) -> String {
     var out = ""
     let f = Array(format.unicodeScalars)
+    let end = f.count
     var i = 0
-    var next = 0
-    func intArg() -> Int? {
-        guard next < args.count, case .int(let n) = args[next] else { return nil }
-        next += 1
+    var argNum = 0
+    var reordered = false
+    var goodArgNum = true
+    func digit(_ c: Unicode.Scalar) -> Int? { ("0"..."9").contains(c) ? Int(c.value) - 48 : nil }
+    /// Go's parsenum: a number past 1e6 swallows the rest of the format.
+    func parseNum(upTo limit: Int) -> Int? {
+        var n: Int? = nil
+        while i < limit, let d = digit(f[i]) {
+            if (n ?? 0) > 1_000_000 { i = limit; return nil }
+            n = (n ?? 0) * 10 + d
+            i += 1
+        }
         return n
     }
-    while i < f.count {
+    func argNumber() -> Bool {
+        guard i < end, f[i] == "[" else { return false }
+        reordered = true
+        guard end - i >= 3, let close = f[(i + 1)...].firstIndex(of: "]") else {
+            goodArgNum = false
+            i += 1
+            return false
+        }
+        i += 1
+        let n = parseNum(upTo: close)
+        let ok = n != nil && i == close
+        i = close + 1
+        if ok, let n, n >= 1, n <= args.count {
+            argNum = n - 1
+            return true
+        }
+        goodArgNum = false
+        return ok
+    }
+    func intFromArg() -> Int? {
+        guard argNum < args.count else { return nil }
+        defer { argNum += 1 }
+        guard case .int(let n) = args[argNum], abs(n) <= 1_000_000 else { return nil }
+        return n
+    }
+    while i < end {
         guard f[i] == "%" else { out.unicodeScalars.append(f[i]); i += 1; continue }
         i += 1
         var flags = GoFlags()
-        flagLoop: while i < f.count {
+        goodArgNum = true
+        flagLoop: while i < end {
             switch f[i] {
             case "+": flags.plus = true
             case "-": flags.minus = true; flags.zero = false
@@ -370,53 +555,77 @@ func goSprintf(_ format: String, _ args: [TValue]) -> String {
             }
             i += 1
         }
-        func number() -> Int? {
-            if i < f.count, f[i] == "*" { i += 1; return intArg() ?? 0 }
-            var n: Int? = nil
-            while i < f.count, let d = Int(String(f[i])), f[i].isASCII { n = (n ?? 0) * 10 + d; i += 1 }
-            return n
-        }
-        flags.width = number()
-        if i < f.count, f[i] == "." {
+        var afterIndex = argNumber()
+        if i < end, f[i] == "*" {
             i += 1
-            flags.precision = number() ?? 0
+            if let w = intFromArg() {
+                flags.width = abs(w)
+                if w < 0 { flags.minus = true; flags.zero = false }
+            } else {
+                out += "%!(BADWIDTH)"
+            }
+            afterIndex = false
+        } else if let w = parseNum(upTo: end) {
+            flags.width = w
+            if afterIndex { goodArgNum = false }
         }
-        guard i < f.count else { out += "%!(NOVERB)"; break }
+        if i + 1 < end, f[i] == "." {
+            i += 1
+            if afterIndex { goodArgNum = false }
+            afterIndex = argNumber()
+            if i < end, f[i] == "*" {
+                i += 1
+                if let p = intFromArg(), p >= 0 { flags.precision = p } else { out += "%!(BADPREC)" }
+                afterIndex = false
+            } else {
+                flags.precision = parseNum(upTo: end) ?? 0
+            }
+        }
+        if !afterIndex { afterIndex = argNumber() }
+        guard i < end else { out += "%!(NOVERB)"; break }
         let verb = Character(f[i])
         i += 1
         if verb == "%" { out += "%"; continue }
-        guard next < args.count else { out += "%!\(verb)(MISSING)"; continue }
-        out += goFormatValue(args[next], verb, flags)
-        next += 1
+        guard goodArgNum else { out += "%!\(verb)(BADINDEX)"; continue }
+        guard argNum < args.count else { out += "%!\(verb)(MISSING)"; continue }
+        if verb == "v" {
+            (flags.sharpV, flags.sharp, flags.plusV, flags.plus) = (flags.sharp, false, flags.plus, false)
+        }
+        out += goFormatValue(args[argNum], verb, flags)
+        argNum += 1
     }
-    if next < args.count {
-        out += "%!(EXTRA " + args[next...].map { "\($0.goType)=\(goPrint($0))" }.joined(separator: ", ") + ")"
+    if !reordered && argNum < args.count {
+        out += "%!(EXTRA " + args[argNum...].map { "\($0.goType)=\(goPrint($0))" }.joined(separator: ", ") + ")"
     }
     return out
 }
 
 func goFormatValue(_ arg: TValue, _ verb: Character, _ flags: GoFlags) -> String {
-    var flags = flags
-    // `%+v` asks for field names, not a sign.
-    if verb == "v" && flags.plus { flags.plus = false }
-    // Go prints a mismatched argument with %v under the same flags: `%.2f` of 3 is `%!f(int=03)`.
+    // Go prints a mismatched argument as `v` under the same flags: `%.2f` of 3 is `%!f(int=03)`.
     var bad: String { "%!\(verb)(\(arg.goType)=\(goFormatValue(arg, "v", flags)))" }
-    if verb == "T" { return pad(arg.goType, flags) }
+    func truncated(_ s: String) -> String { flags.precision.map { String(String.UnicodeScalarView(s.unicodeScalars.prefix($0))) } ?? s }
+    if verb == "T" { return pad(truncated(arg.goType), flags) }
     switch arg {
     case .none: return verb == "v" ? pad("<nil>", flags) : "%!\(verb)(<nil>)"
     case .bool(let b): return verb == "t" || verb == "v" ? pad(b ? "true" : "false", flags) : bad
     case .string(let s):
         switch verb {
-        case "s", "v":
-            let shown = flags.precision.map { String(String.UnicodeScalarView(s.unicodeScalars.prefix($0))) } ?? s
-            return pad(shown, flags)
-        case "q": return pad(goQuote(s), flags)
+        case "v" where flags.sharpV: return pad(strconvQuote(truncated(s)), flags)
+        case "s", "v": return pad(truncated(s), flags)
+        case "q":
+            let shown = truncated(s)
+            return pad(flags.sharp && canBackquote(shown) ? "`" + shown + "`" : strconvQuote(shown, asciiOnly: flags.plus), flags)
         case "x", "X":
-            let hex = s.utf8.map { String(repeating: "0", count: $0 < 16 ? 1 : 0) + String($0, radix: 16, uppercase: verb == "X") }
-            return pad((flags.sharp ? (verb == "X" ? "0X" : "0x") : "") + hex.joined(separator: flags.space ? " " : ""), flags)
+            // The precision counts bytes; with a space each byte stands alone (and takes the 0x).
+            let prefix = flags.sharp ? (verb == "X" ? "0X" : "0x") : ""
+            let hex = s.utf8.prefix(flags.precision ?? .max).map { (flags.space ? prefix : "") + ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: verb == "X") }
+            if hex.isEmpty { return pad("", flags) }
+            return pad((flags.space ? "" : prefix) + hex.joined(separator: flags.space ? " " : ""), flags)
         default: return bad
         }
     case .int(let n):
+        // Go prints an invalid code point as U+FFFD.
+        let rune = (0...0x10FFFF).contains(n) ? Unicode.Scalar(UInt32(n)) ?? "\u{FFFD}" : "\u{FFFD}"
         let radix: Int
         switch verb {
         case "d", "v": radix = 10
@@ -426,8 +635,8 @@ func goFormatValue(_ arg: TValue, _ verb: Character, _ flags: GoFlags) -> String
         case "U":
             let hex = String(n, radix: 16, uppercase: true)
             return pad("U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex, flags)
-        case "c": return pad(Unicode.Scalar(UInt32(clamping: n)).map { String($0) } ?? "\u{FFFD}", flags)
-        case "q": return pad(Unicode.Scalar(UInt32(clamping: n)).map { "'" + String(goQuote(String($0)).dropFirst().dropLast()) + "'" } ?? "'\u{FFFD}'", flags)
+        case "c": return pad(String(rune), flags)
+        case "q": return pad(strconvQuote(String(rune), quote: "'", asciiOnly: flags.plus), flags)
         default: return bad
         }
         var digits = String(n.magnitude, radix: radix, uppercase: verb == "X")
@@ -436,7 +645,7 @@ func goFormatValue(_ arg: TValue, _ verb: Character, _ flags: GoFlags) -> String
             digits = String(repeating: "0", count: max(0, p - digits.count)) + digits
         }
         var prefix = ""
-        if flags.sharp { prefix = radix == 16 ? (verb == "X" ? "0X" : "0x") : radix == 8 ? "0" : radix == 2 ? "0b" : "" }
+        if flags.sharp { prefix = radix == 16 ? (verb == "X" ? "0X" : "0x") : radix == 8 && !digits.hasPrefix("0") ? "0" : radix == 2 ? "0b" : "" }
         if verb == "O" { prefix = "0o" }
         let sign = n < 0 ? "-" : flags.plus ? "+" : flags.space ? " " : ""
         var noZero = flags
@@ -453,11 +662,18 @@ func goFormatValue(_ arg: TValue, _ verb: Character, _ flags: GoFlags) -> String
             let subnormal = v.exponentBitPattern == 0
             let mantissa = v.significandBitPattern | (subnormal ? 0 : 1 << 52)
             let exp = subnormal ? -1074 : Int(v.exponentBitPattern) - 1075
-            return pad((v.sign == .minus ? "-" : flags.plus ? "+" : "") + "\(mantissa)p" + (exp < 0 ? "-" : "+") + String(abs(exp)), flags)
+            return pad((v.sign == .minus ? "-" : flags.plus ? "+" : flags.space ? " " : "") + "\(mantissa)p" + (exp < 0 ? "-" : "+") + String(abs(exp)), flags)
         default: return bad
         }
+    case .map(let m) where flags.sharpV:
+        let entries = m.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { strconvQuote($0.key) + ":" + strconvQuote($0.value) }
+        return pad("map[string]string{" + entries.joined(separator: ", ") + "}", flags)
     case .map(let m):
         return pad(goMapString(m) { goFormatValue(.string($0), verb, GoFlags()) }, flags)
+    case .data(let d) where flags.sharpV || flags.plusV:
+        let fields: [(String, TValue)] = [("Labels", .map(d.labels)), ("ExternalLabels", .map(d.externalLabels)), ("ExternalURL", .string(d.externalURL)), ("Value", .float(d.value))]
+        let body = fields.map { "\($0.0):" + goFormatValue($0.1, "v", GoFlags(sharpV: flags.sharpV)) }.joined(separator: flags.sharpV ? ", " : " ")
+        return pad((flags.sharpV ? arg.goType : "") + "{" + body + "}", flags)
     case .data:
         return verb == "v" || verb == "s" ? pad(goPrint(arg), flags) : bad
     }
@@ -483,37 +699,33 @@ func goSplitHost(_ hostPort: String) -> String? {
     return String(decoding: host, as: UTF8.self)
 }
 
-/// A Go regexp for Swift's engine, or Go's "error parsing regexp" message.
-func goRegex(_ pattern: String) -> Result<Regex<AnyRegexOutput>, TFuncError> {
-    do throws(GoRegexSyntax.Failure) {
-        let translated = try GoRegexSyntax.translate(pattern)
-        // Matching runs on scalars, as Go's runs on runes; `\b` is ASCII like Go's `\w`.
-        guard let re = try? Regex(translated) else {
-            return .failure(TFuncError(message: "error parsing regexp: unsupported pattern: `\(pattern)`"))
-        }
-        return .success(re.matchingSemantics(.unicodeScalar).wordBoundaryKind(.simple).asciiOnlyWordCharacters())
+/// A compiled Go regexp, or Go's "error parsing regexp" message.
+func goRegex(_ pattern: String) -> Result<GoRegex, TFuncError> {
+    do throws(GoRegex.Failure) {
+        return .success(try GoRegex(pattern))
     } catch {
         return .failure(TFuncError(message: "error parsing regexp: \(error.code): `\(error.text)`"))
     }
 }
 
 /// Regexp.ReplaceAllString: `$1`/`${name}` expansion, and no empty match right after a match.
-func goReplaceAll(_ re: Regex<AnyRegexOutput>, in text: String, with template: String) -> String {
+func goReplaceAll(_ re: GoRegex, in text: String, with template: String) -> String {
+    let input = Array(text.unicodeScalars)
+    func slice(_ from: Int, _ to: Int) -> String { String(String.UnicodeScalarView(input[from..<to])) }
     var out = ""
-    var last = text.startIndex
-    var previousEnd: String.Index? = nil
-    for match in text.matches(of: re) {
-        let range = match.range
-        if range.isEmpty, range.lowerBound == previousEnd { continue }
-        out += text[last..<range.lowerBound]
-        out += goExpand(template) { number, name in
-            if let number { return number < match.output.count ? match.output[number].substring : nil }
-            return match.output[name]?.substring
+    var (lastMatchEnd, searchPos) = (0, 0)
+    while searchPos <= input.count, let m = re.search(input, from: searchPos) {
+        out += slice(lastMatchEnd, m[0])
+        if m[1] > lastMatchEnd || m[0] == 0 {
+            out += goExpand(template) { number, name in
+                guard let g = number.map({ [$0] }) ?? re.names[name], let hit = g.first(where: { $0 <= re.groups && m[2 * $0] >= 0 }) else { return nil }
+                return Substring(slice(m[2 * hit], m[2 * hit + 1]))
+            }
         }
-        last = range.upperBound
-        previousEnd = range.upperBound
+        lastMatchEnd = m[1]
+        searchPos = max(searchPos + 1, m[1])
     }
-    return out + text[last...]
+    return out + slice(lastMatchEnd, input.count)
 }
 
 /// Regexp.Expand's template language: a name is the longest run of letters, digits and `_`
@@ -570,30 +782,95 @@ extension Int64 {
     }
 }
 
-// MARK: - RE2 syntax
+// MARK: - RE2
 
-/// Go's regexp syntax (RE2, Perl flags) checked with Go's error messages and rewritten for
-/// Swift's Regex with every construct spelled out, because the engines disagree on the short
-/// forms (Unicode `\d`/`\w`/`\s`, `$` before a final newline, `.` and line separators) and Swift
-/// accepts what RE2 refuses (backreferences, lookaround, possessive and atomic forms).
-struct GoRegexSyntax {
+/// Go's regexp (RE2 syntax with Perl flags): parsed with Go's error messages, run by a Pike VM
+/// with Go's leftmost-first semantics. Swift's Regex is no substitute: it backtracks (`(a|aa)*c`
+/// takes seconds on 30 characters where RE2 is linear), accepts what RE2 refuses (backreferences,
+/// lookaround) and reads `\d`, `\w`, `$` and `.` differently.
+struct GoRegex {
     struct Failure: Error { var code: String; var text: String }
     struct Flags { var i = false, m = false, s = false, ungreedy = false }
 
+    enum Assertion { case beginText, endText, beginLine, endLine, wordBoundary, notWordBoundary }
+
+    /// A character class: ranges and Unicode properties, each maybe negated, case-folded under (?i).
+    struct CharSet {
+        var ranges: [ClosedRange<UInt32>] = []
+        var properties: [(negated: Bool, categories: Set<Unicode.GeneralCategory>?, script: Regex<AnyRegexOutput>?)] = []
+        var negated = false
+        var fold = false
+
+        func contains(_ c: Unicode.Scalar) -> Bool {
+            func has(_ c: Unicode.Scalar) -> Bool {
+                ranges.contains { $0.contains(c.value) } || properties.contains { p in
+                    let member = if let categories = p.categories { categories.contains(c.properties.generalCategory) } else {
+                        p.script.flatMap { try? $0.wholeMatch(in: String(c)) } != nil
+                    }
+                    return member != p.negated
+                }
+            }
+            return (has(c) || (fold && GoRegex.caseVariants(c).contains(where: has))) != negated
+        }
+    }
+
+    indirect enum Node {
+        case empty, chars(CharSet), assert(Assertion), concat([Node]), alternate([Node]), capture(Int, Node)
+        case repetition(Node, min: Int, max: Int?, greedy: Bool)
+    }
+
+    enum Inst { case chars(Int), split(Int, Int), jump(Int), save(Int), assert(Assertion), match }
+
     let p: [Unicode.Scalar]
     var i = 0
-    var out = ""
+    private(set) var groups = 0
+    /// Go 1.19 allows a name twice; `${name}` takes the first such group that matched.
+    private(set) var names: [String: [Int]] = [:]
+    private var sets: [CharSet] = []
+    private var program: [Inst] = []
 
-    static func translate(_ pattern: String) throws(Failure) -> String {
-        var syntax = GoRegexSyntax(p: Array(pattern.unicodeScalars))
-        try syntax.parse()
-        return syntax.out
+    init(_ pattern: String) throws(Failure) {
+        p = Array(pattern.unicodeScalars)
+        let root = try parse()
+        program = [.save(0)]
+        try compile(root)
+        program += [.save(1), .match]
     }
 
     func text(_ from: Int, _ to: Int) -> String { String(String.UnicodeScalarView(p[from..<min(to, p.count)])) }
     func at(_ k: Int) -> Unicode.Scalar? { k < p.count ? p[k] : nil }
-    static func hex(_ v: UInt32) -> String { "\\x{" + String(v, radix: 16) + "}" }
     static func isWord(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c)) }
+
+    /// The other members of a scalar's case orbit (k, K and the Kelvin sign K).
+    static func caseVariants(_ c: Unicode.Scalar) -> [Unicode.Scalar] {
+        [c.properties.lowercaseMapping, c.properties.uppercaseMapping, c.properties.titlecaseMapping]
+            .compactMap { $0.unicodeScalars.count == 1 ? $0.unicodeScalars.first : nil }
+    }
+
+    /// Go 1.19's unicode.Scripts (Unicode 13): Swift would also take property names like `Letter`.
+    static let scripts = Set("""
+        Adlam Ahom Anatolian_Hieroglyphs Arabic Armenian Avestan Balinese Bamum Bassa_Vah Batak Bengali Bhaiksuki Bopomofo Brahmi
+        Braille Buginese Buhid Canadian_Aboriginal Carian Caucasian_Albanian Chakma Cham Cherokee Chorasmian Common Coptic Cuneiform
+        Cypriot Cyrillic Deseret Devanagari Dives_Akuru Dogra Duployan Egyptian_Hieroglyphs Elbasan Elymaic Ethiopic Georgian Glagolitic
+        Gothic Grantha Greek Gujarati Gunjala_Gondi Gurmukhi Han Hangul Hanifi_Rohingya Hanunoo Hatran Hebrew Hiragana Imperial_Aramaic
+        Inherited Inscriptional_Pahlavi Inscriptional_Parthian Javanese Kaithi Kannada Katakana Kayah_Li Kharoshthi Khitan_Small_Script
+        Khmer Khojki Khudawadi Lao Latin Lepcha Limbu Linear_A Linear_B Lisu Lycian Lydian Mahajani Makasar Malayalam Mandaic Manichaean
+        Marchen Masaram_Gondi Medefaidrin Meetei_Mayek Mende_Kikakui Meroitic_Cursive Meroitic_Hieroglyphs Miao Modi Mongolian Mro
+        Multani Myanmar Nabataean Nandinagari New_Tai_Lue Newa Nko Nushu Nyiakeng_Puachue_Hmong Ogham Ol_Chiki Old_Hungarian Old_Italic
+        Old_North_Arabian Old_Permic Old_Persian Old_Sogdian Old_South_Arabian Old_Turkic Oriya Osage Osmanya Pahawh_Hmong Palmyrene
+        Pau_Cin_Hau Phags_Pa Phoenician Psalter_Pahlavi Rejang Runic Samaritan Saurashtra Sharada Shavian Siddham SignWriting Sinhala
+        Sogdian Sora_Sompeng Soyombo Sundanese Syloti_Nagri Syriac Tagalog Tagbanwa Tai_Le Tai_Tham Tai_Viet Takri Tamil Tangut Telugu
+        Thaana Thai Tibetan Tifinagh Tirhuta Ugaritic Vai Wancho Warang_Citi Yezidi Yi Zanabazar_Square
+        """.split(whereSeparator: \.isWhitespace).map(String.init))
+
+    static let categories: [String: [Unicode.GeneralCategory]] = [
+        "Lu": [.uppercaseLetter], "Ll": [.lowercaseLetter], "Lt": [.titlecaseLetter], "Lm": [.modifierLetter], "Lo": [.otherLetter],
+        "Mn": [.nonspacingMark], "Mc": [.spacingMark], "Me": [.enclosingMark], "Nd": [.decimalNumber], "Nl": [.letterNumber],
+        "No": [.otherNumber], "Pc": [.connectorPunctuation], "Pd": [.dashPunctuation], "Ps": [.openPunctuation],
+        "Pe": [.closePunctuation], "Pi": [.initialPunctuation], "Pf": [.finalPunctuation], "Po": [.otherPunctuation],
+        "Sm": [.mathSymbol], "Sc": [.currencySymbol], "Sk": [.modifierSymbol], "So": [.otherSymbol], "Zs": [.spaceSeparator],
+        "Zl": [.lineSeparator], "Zp": [.paragraphSeparator], "Cc": [.control], "Cf": [.format], "Cs": [.surrogate], "Co": [.privateUse],
+    ]
 
     static let perlClasses: [Unicode.Scalar: [ClosedRange<UInt32>]] = [
         "d": [0x30...0x39], "s": [0x09...0x0A, 0x0C...0x0D, 0x20...0x20], "w": [0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A],
@@ -617,124 +894,170 @@ struct GoRegexSyntax {
         return out
     }
 
-    static func classText(_ ranges: [ClosedRange<UInt32>]) -> String {
-        ranges.map { $0.count == 1 ? hex($0.lowerBound) : hex($0.lowerBound) + "-" + hex($0.upperBound) }.joined()
+    /// Under (?i), small ranges also hold their case variants, so `(?i)K` matches the Kelvin sign.
+    static func folded(_ set: CharSet) -> CharSet {
+        var set = set
+        set.fold = true
+        for r in set.ranges where r.count <= 512 {
+            for v in r { if let c = Unicode.Scalar(v) { set.ranges += caseVariants(c).map { $0.value...$0.value } } }
+        }
+        return set
     }
 
-    mutating func parse() throws(Failure) {
-        var stack = [Flags()]
-        // Whether something repeatable precedes (not the start, `(` or `|`), and where the last
-        // repetition operator began (RE2 refuses `a**`, `a++`).
-        var operand = false
+    static func literal(_ v: UInt32, _ flags: Flags) -> Node {
+        let set = CharSet(ranges: [v...v])
+        return .chars(flags.i ? folded(set) : set)
+    }
+
+    /// An open group: its flags, capture number (nil for `(?:…)`) and alternatives so far.
+    private struct Frame { var flags: Flags; var capture: Int?; var alternatives: [[Node]] = [[]] }
+
+    /// Go's parser loop, with its checks in its order (so the same error wins).
+    mutating func parse() throws(Failure) -> Node {
+        var frames = [Frame(flags: Flags(), capture: nil)]
+        // Where the previous repetition operator began: RE2 refuses `a**` and `a++`.
         var lastRepeat: Int? = nil
+        func append(_ node: Node) {
+            let f = frames.count - 1
+            frames[f].alternatives[frames[f].alternatives.count - 1].append(node)
+        }
         while i < p.count {
             let start = i
             let c = p[i]
+            let flags = frames[frames.count - 1].flags
             var repeatStart: Int? = nil
             switch c {
             case "(":
-                var flags = stack.last!
-                if at(i + 1) == "?" {
-                    if at(i + 2) == "P", at(i + 3) == "<" {
-                        guard let close = p[(i + 4)...].firstIndex(of: ">") else { throw Failure(code: "invalid named capture", text: text(i, p.count)) }
-                        let name = text(i + 4, close)
-                        guard !name.isEmpty, name.unicodeScalars.allSatisfy(Self.isWord) else { throw Failure(code: "invalid named capture", text: text(i, close + 1)) }
-                        out += "(?<\(name)>"
-                        i = close + 1
-                    } else {
-                        var k = i + 2
-                        var negate = false
-                        var sawFlag = false
-                        parseFlags: while true {
-                            guard let f = at(k) else { throw Failure(code: "missing closing )", text: text(0, p.count)) }
-                            switch f {
-                            case "i": flags.i = !negate
-                            case "m": flags.m = !negate
-                            case "s": flags.s = !negate
-                            case "U": flags.ungreedy = !negate
-                            case "-" where !negate: negate = true; sawFlag = false; k += 1; continue parseFlags
-                            case ":" where !negate || sawFlag, ")" where !negate || sawFlag: break parseFlags
-                            default: throw Failure(code: "invalid or unsupported Perl syntax", text: text(i, k + 1))
-                            }
-                            sawFlag = true
-                            k += 1
+                var inner = flags
+                var capture: Int? = nil
+                if at(i + 1) == "?", at(i + 2) == "P", at(i + 3) == "<" {
+                    guard let close = p[(i + 4)...].firstIndex(of: ">") else { throw Failure(code: "invalid named capture", text: text(i, p.count)) }
+                    let name = text(i + 4, close)
+                    guard !name.isEmpty, name.unicodeScalars.allSatisfy(Self.isWord) else { throw Failure(code: "invalid named capture", text: text(i, close + 1)) }
+                    groups += 1
+                    capture = groups
+                    names[name, default: []].append(groups)
+                    i = close + 1
+                } else if at(i + 1) == "?" {
+                    var k = i + 2
+                    var negate = false
+                    var sawFlag = false
+                    parseFlags: while true {
+                        guard let f = at(k) else { throw Failure(code: "missing closing )", text: text(0, p.count)) }
+                        switch f {
+                        case "i": inner.i = !negate
+                        case "m": inner.m = !negate
+                        case "s": inner.s = !negate
+                        case "U": inner.ungreedy = !negate
+                        case "-" where !negate: negate = true; sawFlag = false; k += 1; continue parseFlags
+                        case ":" where !negate || sawFlag, ")" where !negate || sawFlag: break parseFlags
+                        default: throw Failure(code: "invalid or unsupported Perl syntax", text: text(i, k + 1))
                         }
-                        let caseOption = flags.i ? "(?i" : "(?-i"
-                        if p[k] == ")" {
-                            // Flags for the rest of the enclosing group.
-                            stack[stack.count - 1] = flags
-                            out += caseOption + ")"
-                            i = k + 1
-                            continue
-                        }
-                        out += caseOption + ":"
-                        i = k + 1
+                        sawFlag = true
+                        k += 1
+                    }
+                    i = k + 1
+                    if p[k] == ")" {
+                        // `(?i)` changes the flags for the rest of the enclosing group.
+                        frames[frames.count - 1].flags = inner
+                        lastRepeat = nil
+                        continue
                     }
                 } else {
-                    out += "("
+                    groups += 1
+                    capture = groups
                     i += 1
                 }
-                stack.append(flags)
-                operand = false
+                frames.append(Frame(flags: inner, capture: capture))
+                guard frames.count <= 1000 else { throw Failure(code: "expression nests too deeply", text: text(0, p.count)) }
                 lastRepeat = nil
                 continue
             case ")":
-                guard stack.count > 1 else { throw Failure(code: "unexpected )", text: text(0, p.count)) }
-                stack.removeLast()
-                out += ")"
+                guard frames.count > 1 else { throw Failure(code: "unexpected )", text: text(0, p.count)) }
+                let frame = frames.removeLast()
+                let node = Self.alternation(frame.alternatives)
+                append(frame.capture.map { .capture($0, node) } ?? node)
                 i += 1
             case "|":
-                out += "|"
+                frames[frames.count - 1].alternatives.append([])
                 i += 1
-                operand = false
                 lastRepeat = nil
                 continue
-            case "^": out += stack.last!.m ? "(?m:^)" : "(?:\\A)"; i += 1
-            case "$": out += stack.last!.m ? "(?m:$)" : "(?:\\z)"; i += 1
-            case ".": out += stack.last!.s ? "[\\x{0}-\\x{10ffff}]" : "[^\\n]"; i += 1
-            case "[": out += try parseClass()
+            case "^": append(.assert(flags.m ? .beginLine : .beginText)); i += 1
+            case "$": append(.assert(flags.m ? .endLine : .endText)); i += 1
+            case ".": append(.chars(CharSet(ranges: flags.s ? [0...0x10FFFF] : [0...9, 11...0x10FFFF]))); i += 1
+            case "[": append(.chars(try parseClass(flags)))
             case "*", "+", "?", "{":
                 var end = i + 1
-                var bounds = ""
+                var bounds: (min: Int, max: Int?) = c == "*" ? (0, nil) : c == "+" ? (1, nil) : (0, 1)
                 if c == "{" {
-                    guard let (text, count) = repeatBounds(i) else {
-                        out += Self.hex(c.value)
+                    guard let (invalid, count, low, high) = repeatBounds(i) else {
+                        append(Self.literal(c.value, flags))
                         i += 1
                         break
                     }
                     end = i + count
-                    if let invalid = text { throw Failure(code: "invalid repeat count", text: invalid) }
-                    bounds = self.text(i, end)
-                } else {
-                    bounds = String(c)
+                    if let invalid { throw Failure(code: "invalid repeat count", text: invalid) }
+                    bounds = (low, high)
                 }
-                var lazy = stack.last!.ungreedy
-                if at(end) == "?" { lazy.toggle(); end += 1 }
+                var greedy = !flags.ungreedy
+                if at(end) == "?" { greedy.toggle(); end += 1 }
                 if let lastRepeat { throw Failure(code: "invalid nested repetition operator", text: text(lastRepeat, end)) }
-                guard operand else { throw Failure(code: "missing argument to repetition operator", text: text(i, end)) }
-                out += bounds + (lazy ? "?" : "")
+                let f = frames.count - 1
+                guard let operand = frames[f].alternatives[frames[f].alternatives.count - 1].popLast() else {
+                    throw Failure(code: "missing argument to repetition operator", text: text(i, end))
+                }
+                let node = Node.repetition(operand, min: bounds.min, max: bounds.max, greedy: greedy)
+                // Nested counted repetitions may not multiply past 1000 (`(a{10}){101}`).
+                if c == "{", bounds.min >= 2 || (bounds.max ?? 0) >= 2, !Self.repeatIsValid(node, 1000) {
+                    throw Failure(code: "invalid repeat count", text: text(i, end))
+                }
+                append(node)
                 i = end
                 repeatStart = start
             case "\\":
-                out += try parseEscape(inClass: false).pattern
+                switch try parseEscape(inClass: false) {
+                case .scalar(let v): append(Self.literal(v, flags))
+                case .set(let set): append(.chars(flags.i ? Self.folded(set) : set))
+                case .assert(let a): append(.assert(a))
+                case .literal(let scalars): for v in scalars { append(Self.literal(v, flags)) }
+                }
             default:
-                out += Self.isWord(c) ? String(c) : Self.hex(c.value)
+                append(Self.literal(c.value, flags))
                 i += 1
             }
-            operand = true
             lastRepeat = repeatStart
         }
-        if stack.count > 1 { throw Failure(code: "missing closing )", text: text(0, p.count)) }
+        guard frames.count == 1 else { throw Failure(code: "missing closing )", text: text(0, p.count)) }
+        return Self.alternation(frames[0].alternatives)
     }
 
-    /// `{n}`, `{n,}`, `{n,m}` at `k`: (an error text for counts over 1000 or reversed, length);
-    /// nil when it is not a repetition (RE2 then reads `{` literally).
-    func repeatBounds(_ k: Int) -> (String?, Int)? {
+    static func alternation(_ alternatives: [[Node]]) -> Node {
+        let nodes = alternatives.map { $0.count == 1 ? $0[0] : Node.concat($0) }
+        return nodes.count == 1 ? nodes[0] : .alternate(nodes)
+    }
+
+    /// Go's repeatIsValid: counted repetitions nested inside each other stay within `n` copies.
+    static func repeatIsValid(_ node: Node, _ n: Int) -> Bool {
+        switch node {
+        case .repetition(let inner, let min, let max, _):
+            let m = max ?? min
+            if m > n { return false }
+            return repeatIsValid(inner, m > 0 ? n / m : n)
+        case .concat(let nodes), .alternate(let nodes): return nodes.allSatisfy { repeatIsValid($0, n) }
+        case .capture(_, let inner): return repeatIsValid(inner, n)
+        case .empty, .chars, .assert: return true
+        }
+    }
+
+    /// `{n}`, `{n,}`, `{n,m}` at `k`: (error text for counts over 1000 or reversed, length, min,
+    /// max); nil when it is not a repetition (RE2 then reads `{` literally).
+    func repeatBounds(_ k: Int) -> (String?, Int, Int, Int?)? {
         var j = k + 1
         func number() -> Int? {
             let begin = j
             while let d = at(j), ("0"..."9").contains(d) { j += 1 }
-            return j > begin ? Int(text(begin, j)).map { min($0, 100_000) } : nil
+            return j > begin ? Int(text(begin, j)).map { Swift.min($0, 100_000) } : nil
         }
         guard let low = number() else { return nil }
         var high: Int? = low
@@ -746,23 +1069,23 @@ struct GoRegexSyntax {
         guard at(j) == "}" else { return nil }
         j += 1
         let bad = low > 1000 || (high ?? 0) > 1000 || (high.map { $0 < low } ?? false)
-        return (bad ? text(k, j) : nil, j - k)
+        return (bad ? text(k, j) : nil, j - k, low, high)
     }
 
-    /// One escape at `i`: a single scalar (for class ranges) or a class pattern.
-    mutating func parseEscape(inClass: Bool) throws(Failure) -> (scalar: UInt32?, pattern: String) {
+    enum Escape { case scalar(UInt32), set(CharSet), assert(Assertion), literal([UInt32]) }
+
+    mutating func parseEscape(inClass: Bool) throws(Failure) -> Escape {
         let start = i
         guard let c = at(i + 1) else { throw Failure(code: "trailing backslash at end of expression", text: "") }
         i += 2
         func bad() -> Failure { Failure(code: "invalid escape sequence", text: text(start, i)) }
-        func scalar(_ v: UInt32) -> (UInt32?, String) { (v, Self.hex(v)) }
         switch c {
-        case "a": return scalar(7)
-        case "f": return scalar(12)
-        case "t": return scalar(9)
-        case "n": return scalar(10)
-        case "r": return scalar(13)
-        case "v": return scalar(11)
+        case "a": return .scalar(7)
+        case "f": return .scalar(12)
+        case "t": return .scalar(9)
+        case "n": return .scalar(10)
+        case "r": return .scalar(13)
+        case "v": return .scalar(11)
         case "0"..."7":
             // Octal needs a leading 0 or a second digit: a lone `\1` would be a backreference.
             guard c == "0" || at(i).map({ ("0"..."7").contains($0) }) == true else { throw bad() }
@@ -772,33 +1095,29 @@ struct GoRegexSyntax {
                 v = v * 8 + d.value - 0x30
                 i += 1
             }
-            return scalar(v)
+            return .scalar(v)
         case "x":
-            var digits = ""
             if at(i) == "{" {
                 // Go's error text ends at the first character it could not take.
-                var v: UInt32 = 0
+                var (v, digits): (UInt32, Int) = (0, 0)
                 i += 1
                 while true {
                     guard let d = at(i) else { throw bad() }
                     i += 1
-                    if d == "}" && !digits.isEmpty { return scalar(v) }
+                    if d == "}" && digits > 0 { return .scalar(v) }
                     guard let n = d.properties.isASCIIHexDigit ? UInt32(String(d), radix: 16) : nil else { throw bad() }
                     v = v * 16 + n
-                    digits.unicodeScalars.append(d)
+                    digits += 1
                     guard v <= 0x10FFFF else { throw bad() }
                 }
-            } else {
-                digits = text(i, i + 2)
-                i += 2
             }
-            guard !digits.isEmpty, digits.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit }),
-                  let v = UInt32(digits, radix: 16), v <= 0x10FFFF else { throw bad() }
-            return scalar(v)
+            let digits = text(i, i + 2)
+            i += 2
+            guard digits.count == 2, digits.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit }), let v = UInt32(digits, radix: 16) else { throw bad() }
+            return .scalar(v)
         case "d", "s", "w", "D", "S", "W":
             let ranges = Self.perlClasses[Unicode.Scalar(c.value | 0x20)!]!
-            let text = Self.classText(c.properties.isUppercase ? Self.complement(ranges) : ranges)
-            return (nil, inClass ? text : "[" + text + "]")
+            return .set(CharSet(ranges: c.properties.isUppercase ? Self.complement(ranges) : ranges))
         case "p", "P":
             var name = ""
             if at(i) == "{" {
@@ -811,33 +1130,37 @@ struct GoRegexSyntax {
             }
             var negate = c == "P"
             if name.hasPrefix("^") { negate.toggle(); name.removeFirst() }
-            guard let first = name.unicodeScalars.first, first.properties.isUppercase,
-                  name.unicodeScalars.allSatisfy({ Self.isWord($0) }), name == "Any" || (try? Regex("\\p{\(name)}")) != nil
-            else { throw Failure(code: "invalid character class range", text: text(start, i)) }
-            if name == "Any" { return (nil, negate ? "[^\\x{0}-\\x{10ffff}]" : "[\\x{0}-\\x{10ffff}]") }
-            return (nil, (negate ? "\\P{" : "\\p{") + name + "}")
-        // Grouped: RE2 lets an assertion be repeated (`^*`), Swift does not.
-        case "A" where !inClass, "z" where !inClass, "b" where !inClass, "B" where !inClass: return (nil, "(?:\\" + String(c) + ")")
+            if name == "Any" { return .set(CharSet(ranges: negate ? [] : [0...0x10FFFF])) }
+            // Categories by Go's names (`L` is every `L?`); anything else must be a script.
+            let categories = name.count == 1 ? Self.categories.filter { $0.key.hasPrefix(name) }.flatMap(\.value) : Self.categories[name] ?? []
+            if !categories.isEmpty { return .set(CharSet(properties: [(negate, Set(categories), nil)])) }
+            guard Self.scripts.contains(name), let script = try? Regex("\\p{Script=\(name)}") else {
+                throw Failure(code: "invalid character class range", text: text(start, i))
+            }
+            return .set(CharSet(properties: [(negate, nil, script.matchingSemantics(.unicodeScalar))]))
+        case "A" where !inClass: return .assert(.beginText)
+        case "z" where !inClass: return .assert(.endText)
+        case "b" where !inClass: return .assert(.wordBoundary)
+        case "B" where !inClass: return .assert(.notWordBoundary)
         case "Q" where !inClass:
-            var literal = ""
+            var scalars: [UInt32] = []
             while i < p.count, !(p[i] == "\\" && at(i + 1) == "E") {
-                literal += Self.isWord(p[i]) ? String(p[i]) : Self.hex(p[i].value)
+                scalars.append(p[i].value)
                 i += 1
             }
             if i < p.count { i += 2 }
-            return (nil, literal.isEmpty ? "" : "(?:" + literal + ")")
+            return .literal(scalars)
         default:
             guard c.isASCII, !Self.isWord(c) else { throw bad() }
-            return scalar(c.value)
+            return .scalar(c.value)
         }
     }
 
-    mutating func parseClass() throws(Failure) -> String {
+    mutating func parseClass(_ flags: Flags) throws(Failure) -> CharSet {
         let start = i
         i += 1
-        var negated = false
-        if at(i) == "^" { negated = true; i += 1 }
-        var body = ""
+        var set = CharSet()
+        if at(i) == "^" { set.negated = true; i += 1 }
         var first = true
         while first || at(i) != "]" {
             first = false
@@ -847,34 +1170,168 @@ struct GoRegexSyntax {
                 let negate = name.hasPrefix("^")
                 if negate { name.removeFirst() }
                 guard let ranges = Self.posixClasses[name] else { throw Failure(code: "invalid character class range", text: text(i, close + 2)) }
-                body += Self.classText(negate ? Self.complement(ranges) : ranges)
+                set.ranges += negate ? Self.complement(ranges) : ranges
                 i = close + 2
                 continue
             }
             let rangeStart = i
-            func single() throws(Failure) -> UInt32? {
+            // One class character, or nil after merging a class escape (`\d`, `\pL`) into the set.
+            func single(rangeEnd: Bool) throws(Failure) -> UInt32? {
                 guard let c = at(i) else { throw Failure(code: "missing closing ]", text: text(start, p.count)) }
-                if c == "\\" {
-                    let (scalar, pattern) = try parseEscape(inClass: true)
-                    if scalar == nil { body += pattern }
-                    return scalar
+                guard c == "\\" else { i += 1; return c.value }
+                let escapeStart = i
+                switch try parseEscape(inClass: true) {
+                case .scalar(let v): return v
+                case .set where rangeEnd: throw Failure(code: "invalid escape sequence", text: text(escapeStart, i))
+                case .set(let s):
+                    set.ranges += s.ranges
+                    set.properties += s.properties
+                    return nil
+                case .assert, .literal: throw Failure(code: "invalid escape sequence", text: text(escapeStart, i))
                 }
-                i += 1
-                return c.value
             }
-            guard let low = try single() else { continue }
+            guard let low = try single(rangeEnd: false) else { continue }
             var high = low
             if at(i) == "-", let after = at(i + 1), after != "]" {
                 i += 1
-                guard let h = try single() else { throw Failure(code: "invalid character class range", text: text(rangeStart, i)) }
-                high = h
+                high = try single(rangeEnd: true)!
                 if high < low { throw Failure(code: "invalid character class range", text: text(rangeStart, i)) }
             }
-            body += Self.classText([low...high])
+            set.ranges.append(low...high)
         }
         i += 1
-        // An empty Swift class is a syntax error; these match nothing and everything, as in Go.
-        if body.isEmpty { return negated ? "[\\x{0}-\\x{10ffff}]" : "[^\\x{0}-\\x{10ffff}]" }
-        return "[" + (negated ? "^" : "") + body + "]"
+        return flags.i ? Self.folded(set) : set
+    }
+
+    // MARK: Compiling and matching
+
+    static func nullable(_ node: Node) -> Bool {
+        switch node {
+        case .empty, .assert: true
+        case .chars: false
+        case .concat(let nodes): nodes.allSatisfy(nullable)
+        case .alternate(let nodes): nodes.contains(where: nullable)
+        case .capture(_, let inner): nullable(inner)
+        case .repetition(let inner, let min, _, _): min == 0 || nullable(inner)
+        }
+    }
+
+    private mutating func compile(_ node: Node) {
+        switch node {
+        case .empty: break
+        case .chars(let set):
+            sets.append(set)
+            program.append(.chars(sets.count - 1))
+        case .assert(let a): program.append(.assert(a))
+        case .concat(let nodes): for n in nodes { compile(n) }
+        case .alternate(let nodes):
+            var exits: [Int] = []
+            for n in nodes.dropLast() {
+                let split = program.count
+                program.append(.jump(0))
+                compile(n)
+                exits.append(program.count)
+                program.append(.jump(0))
+                program[split] = .split(split + 1, program.count)
+            }
+            compile(nodes.last!)
+            for e in exits { program[e] = .jump(program.count) }
+        case .capture(let n, let inner):
+            program.append(.save(2 * n))
+            compile(inner)
+            program.append(.save(2 * n + 1))
+        case .repetition(let inner, let min, let max, let greedy):
+            // Go's shapes, whose thread priorities decide what matches: `x{3,}` is `xx(x+)`, and
+            // `x+` loops back after `x` (so `(|a)+` prefers the empty match); the preferred branch
+            // of each split goes first: into the loop when greedy, past it when lazy.
+            // A star over something that can match empty is `(x+)?` (golang.org/issue/46123).
+            if max == nil && min == 0 && Self.nullable(inner) {
+                compile(.repetition(.repetition(inner, min: 1, max: nil, greedy: greedy), min: 0, max: 1, greedy: greedy))
+                return
+            }
+            if max == nil && min > 0 {
+                for _ in 1..<min { compile(inner) }
+                let body = program.count
+                compile(inner)
+                program.append(greedy ? .split(body, program.count + 1) : .split(program.count + 1, body))
+                return
+            }
+            for _ in 0..<min { compile(inner) }
+            if let max {
+                var splits: [Int] = []
+                for _ in min..<Swift.max(min, max) {
+                    splits.append(program.count)
+                    program.append(.jump(0))
+                    compile(inner)
+                }
+                for s in splits { program[s] = greedy ? .split(s + 1, program.count) : .split(program.count, s + 1) }
+            } else {
+                let loop = program.count
+                program.append(.jump(0))
+                compile(inner)
+                program.append(.jump(loop))
+                program[loop] = greedy ? .split(loop + 1, program.count) : .split(program.count, loop + 1)
+            }
+        }
+    }
+
+    /// The leftmost-first match starting at or after `start`: capture positions (scalar
+    /// offsets, -1 when a group did not take part), group 0 being the whole match.
+    func search(_ input: [Unicode.Scalar], from start: Int) -> [Int]? {
+        struct Thread { var pc: Int; var caps: [Int] }
+        var mark = [Int](repeating: -1, count: program.count)
+        let fresh = [Int](repeating: -1, count: 2 * groups + 2)
+        func holds(_ a: Assertion, _ pos: Int) -> Bool {
+            switch a {
+            case .beginText: return pos == 0
+            case .endText: return pos == input.count
+            case .beginLine: return pos == 0 || input[pos - 1] == "\n"
+            case .endLine: return pos == input.count || input[pos] == "\n"
+            case .wordBoundary, .notWordBoundary:
+                let boundary = (pos > 0 && Self.isWord(input[pos - 1])) != (pos < input.count && Self.isWord(input[pos]))
+                return boundary == (a == .wordBoundary)
+            }
+        }
+        // Follows jumps, splits (preferred branch first), saves and assertions; each
+        // instruction joins a position's list once, so the higher-priority thread keeps it.
+        func add(_ list: inout [Thread], _ thread: Thread, at pos: Int) {
+            var stack = [thread]
+            while let t = stack.popLast() {
+                guard mark[t.pc] != pos else { continue }
+                mark[t.pc] = pos
+                switch program[t.pc] {
+                case .jump(let to): stack.append(Thread(pc: to, caps: t.caps))
+                case .split(let preferred, let other):
+                    stack.append(Thread(pc: other, caps: t.caps))
+                    stack.append(Thread(pc: preferred, caps: t.caps))
+                case .save(let slot):
+                    var caps = t.caps
+                    caps[slot] = pos
+                    stack.append(Thread(pc: t.pc + 1, caps: caps))
+                case .assert(let a): if holds(a, pos) { stack.append(Thread(pc: t.pc + 1, caps: t.caps)) }
+                case .chars, .match: list.append(t)
+                }
+            }
+        }
+        var pos = start
+        var current: [Thread] = []
+        var matched: [Int]? = nil
+        add(&current, Thread(pc: 0, caps: fresh), at: pos)
+        while true {
+            var next: [Thread] = []
+            for t in current {
+                guard case .chars(let k) = program[t.pc] else {
+                    // A match ends the threads of lower priority.
+                    matched = t.caps
+                    break
+                }
+                if pos < input.count, sets[k].contains(input[pos]) { add(&next, Thread(pc: t.pc + 1, caps: t.caps), at: pos + 1) }
+            }
+            guard pos < input.count, matched == nil || !next.isEmpty else { break }
+            pos += 1
+            if matched == nil { add(&next, Thread(pc: 0, caps: fresh), at: pos) }
+            current = next
+        }
+        return matched
     }
 }

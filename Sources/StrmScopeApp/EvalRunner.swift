@@ -47,6 +47,8 @@ public enum EvalRunner {
         let store = SeriesStore(options: storeOptions, clock: clock)
         let logSource = try options.logDirectory.map { EmbeddedLogSource(log: try StreamLog.open(directory: $0, readOnly: true), store: store) }
         let scraper = Scraper(store: store, report: { writeError("strmscope: warning: \($0)") })
+        // Scraped exporters have offsets only: lag in seconds is estimated from them.
+        let lagEstimator = options.scrapeURLs.isEmpty ? nil : LagTimeEstimator(store: store)
         let evaluator = RuleEvaluator(groups: groups, store: store, defaultIntervalMs: options.intervalMs, externalLabels: options.externalLabels)
         let sink: OutputSink = try options.outputPath.map { try FileOutput(path: $0) } ?? output
         let sender = options.alertmanagerURLs.isEmpty ? nil : AlertmanagerSender(urls: options.alertmanagerURLs)
@@ -64,6 +66,7 @@ public enum EvalRunner {
                 // Sources are read once per round: every group due now sees the same data.
                 logSource?.collect(atMs: now)
                 for url in options.scrapeURLs { scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: now) }
+                lagEstimator?.update(atMs: now)
                 let evaluations = evaluator.evaluateDue(atMs: now)
                 for evaluation in evaluations {
                     if let index = groups.firstIndex(where: { $0.name == evaluation.group }) { lastDuration[index] = evaluation.durationSeconds }

@@ -27,6 +27,8 @@ public final class ScopeAcquisition: @unchecked Sendable {
     private let source: ScopeSourceKind
     private let logSource: EmbeddedLogSource?
     private let scraper: Scraper
+    /// Lag in seconds for scraped offsets (the embedded log has the exact figure).
+    private let lagEstimator: LagTimeEstimator
     private let parsed: [[Expr]]
     private let engine = Engine()
     private let state: Mutex<Snapshot>
@@ -57,6 +59,7 @@ public final class ScopeAcquisition: @unchecked Sendable {
         store = SeriesStore(options: options)
         let problems = Mutex<[String]>([])
         scraper = Scraper(store: store, report: { line in problems.withLock { $0.append(line) } })
+        lagEstimator = LagTimeEstimator(store: store)
         if case .log(let log) = source { logSource = EmbeddedLogSource(log: log, store: store) } else { logSource = nil }
         var parsed: [[Expr]] = []
         for channel in dashboard.channels {
@@ -100,6 +103,7 @@ public final class ScopeAcquisition: @unchecked Sendable {
                 scrapeProblems[url] = outcome.error.map { "\(url): \($0)" }
             }
             problem = scrapeProblems.values.sorted().first.map { "scrape failed: \($0)" }
+            lagEstimator.update(atMs: nowMs)
         case .prometheus:
             break
         }

@@ -42,6 +42,7 @@ import Testing
     }
 
     @Test func stringFunctions() throws {
+        #expect(try render("{{ title \"a\u{a0}b é-x ʰa x·y 1st\" }}") == "A\u{a0}B É-X ʰa X·y 1st")
         #expect(try render(#"{{ title "hello wORLD foo_bar x-y 3d ébc" }}|{{ toUpper "abc ß é" }}|{{ toLower "ABC É" }}"#) == "Hello WORLD Foo_bar X-Y 3d Ébc|ABC ß É|abc é")
         #expect(try render(#"{{ stripPort "host:9100" }}|{{ stripPort "host" }}|{{ stripPort "[::1]:80" }}|{{ stripPort "::1" }}|{{ stripPort "a:b:c" }}|{{ stripPort "host:" }}|{{ $labels.instance | stripPort }}"#)
             == "host|host|::1|::1|a:b:c|host|host")
@@ -85,8 +86,14 @@ import Testing
             == "a 3 %|    1|2   |3.14|%!!(MISSING)|%!z(int=1)|%!(NOVERB)")
         #expect(try render(#"{{ printf "%f|%.1f|%e|%g|%v" (humanize 1) 0.05 -1e-300 1e21 -1e-5 }}|{{ printf "%.0f %.0f %.0f %.1f" 0.5 1.5 2.5 0.25 }}"#)
             == "%!f(string=1)|0.1|-1.000000e-300|1e+21|-1e-05|0 2 2 0.2")
+        #expect(try render(#"{{ printf "%c%c%c|%q %q %q %q|%c" 65 -1 1114112 39 34 10 233 55296 }}"#) == "A\u{FFFD}\u{FFFD}|'\\'' '\"' '\\n' 'é'|\u{FFFD}")
         #expect(try render(#"{{ printf "%U|%+v %+.1f|%x|%X|%x|%.2x|%b|%b|%x|%b" 67 1.5 2.25 3.5 -0.1 1.0 3.14159 1.0 5e-324 0.0 -2.5 }}"#)
             == "U+0043|1.5 +2.2|0x1.cp+01|-0X1.999999999999AP-04|0x1p+00|0x1.92p+01|4503599627370496p-52|1p-1074|0x0p+00|-5629499534213120p-51")
+    }
+
+    @Test func printfArgumentIndexesAndStars() throws {
+        #expect(try render(#"{{ printf "%[2]d %[1]d" 1 2 }}|{{ printf "%-05d|%+-5d|%#o|%#b|%x" 3 3 8 5 "é" }}|{{ printf "%[3]d|%[0]d|%[x]d|%[1]5d|%d %d" 1 2 }}|{{ printf "%*d|%-*d|%.*f|%*d|%.*d" -4 1 "x" 2 -1 3.0 2 }}|{{ printf "%[2]*[1]d" 7 4 }}|{{ printf "%[" 1 }}|{{ printf "%.d|%.0d|%5.f" 0 0 2.5 }}|{{ printf "%d %s" 1 }}|{{ printf "abc" 1 }}|{{ printf "%[1]d" 1 2 }}"#)
+            == "2 1|3    |+3   |010|0b101|c3a9|%!d(BADINDEX)|%!d(BADINDEX)|%!d(BADINDEX)|%!d(BADINDEX)|1 2|1   |%!(BADWIDTH)2|%!(BADPREC)3.000000|%!d(MISSING)|%!(BADPREC)%!d(MISSING)|   7|%!(NOVERB)|||    2|1 %!s(MISSING)|abc%!(EXTRA int=1)|1")
     }
 
     @Test func logicAndComparison() throws {
@@ -99,10 +106,27 @@ import Testing
         #expect(try render(#"{{ if true }}T{{ end }}|{{ if 0 }}T{{ else }}F{{ end }}|{{ if $labels.nope }}T{{ else if $labels.job }}J{{ else }}F{{ end }}|{{ with $labels.job }}<{{ . }}>{{ else }}none{{ end }}|{{ with $labels.nope }}<{{ . }}>{{ else }}none{{ end }}"#)
             == "T|F|J|<api>|none")
         #expect(try render("{{ $x := 1 }}{{ $x = 2 }}{{ $x }}") == "2")
+        #expect(try render(#"{{ eq "é" "é" }}|{{ lt "Z" "a" }}|{{ le "a" "a" }}|{{ with 0 }}x{{ else }}{{ . }}{{ end }}|{{ with $labels }}{{ .job }}{{ end }}|{{ if $labels }}L{{ end }}|{{ if "" }}x{{ else if 0.0 }}y{{ else if 0 }}z{{ else }}none{{ end }}"#)
+            == "true|true|true|{map[__name__:m instance:host:9100 job:api topic:Orders] map[region:eu] http://prom.example:9090/x 1}|api|L|none")
+        #expect(try render(#"{{ and nil }}|{{ or nil }}|{{ index $labels "nope" | len }}|{{ if and $labels.job (eq $labels.job "api") }}yes{{ end }}|{{ if not (match "^a" $labels.job) }}no{{ else }}starts-a{{ end }}"#)
+            == "<no value>|<no value>|0|yes|starts-a")
+        let annotation = """
+            Consumer group {{ $labels.job }} on {{ $labels.topic | toLower }}: lag {{ $value | humanize }} ({{ $value | humanizePercentage }}).
+            {{- if gt $value 0.5 }}
+              Severity high.
+            {{- else }}
+              Severity low.
+            {{- end }}
+            {{ with $externalLabels.region }}Region: {{ . | toUpper }}{{ end }} {{ $externalURL }}/alerts
+            """
+        #expect(try render(annotation, value: 0.8765) == "Consumer group api on orders: lag 876.5m (87.65%).\n  Severity high.\nRegion: EU http://prom.example:9090/x/alerts")
     }
 
     @Test func trimMarkersAndComments() throws {
         #expect(try render("a  {{- 1 -}}  b\n  {{- /* c */ -}}\n  c {{/* x */}} d {{ 3 -}}\n e") == "a1bc  d 3e")
+        #expect(try render("{{-3}}|{{3 -}}\tx|{{- 4}}") == "-3|3x|4")
+        #expect(try render("a\r\n\t {{- 1 -}} \r\n b {{- /* x */}} c {{/* y */ -}} d") == "a1b c d")
+        #expect(try render("x\n{{ 1 }}\ny {{ 2 }}\n{{ 3 }}z") == "x\n1\ny 2\n3z")
     }
 
     @Test func executionErrorsArePositioned() {
@@ -126,5 +150,130 @@ import Testing
         #expect(failure("{{ .Labels 1 }}") == "1:4: Labels has arguments but cannot be invoked as function")
         #expect(failure("{{ eq 1 1.0 }}") == "1:4: error calling eq: incompatible types for comparison")
         #expect(failure("{{ eq }}") == "1:4: wrong number of args for eq: want at least 1 got 0")
+    }
+
+    @Test func regexSyntaxIsRE2() throws {
+        #expect(try render(#"{{ match "a$" "a\n" }}|{{ match "a.b" "a\nb" }}|{{ match "\\d" "٣" }}|{{ match "\\w" "é" }}|{{ match "\\bé" "xé" }}|{{ match "(?i)ABC" "abc" }}|{{ match "^b" "a\nb" }}|{{ match "(?m)^b" "a\nb" }}|{{ match "(?s)a.b" "a\nb" }}|{{ match "[[:alpha:]]+" "x" }}|{{ match "\\pL" "é" }}|{{ match "x{2}" "xx" }}|{{ match "a{,2}" "a{,2}" }}|{{ match "\\s" "\u00a0" }}|{{ reReplaceAll "é|." "_" "aéb" }}|{{ reReplaceAll "" "-" "aé" }}|{{ reReplaceAll "(a)|b" "[$1]" "ab" }}|{{ match "\\Qa.b\\E" "a.b" }}|{{ match "\\z" "x" }}"#)
+            == "false|false|false|false|true|true|false|true|true|true|true|true|true|false|___|-a-é-|[a][]|true|true")
+        #expect(try render(##"{{ reReplaceAll "[]a]" "_" "a]b" }}|{{ reReplaceAll "[a-]" "_" "a-b" }}|{{ reReplaceAll "[^a-c]" "_" "abcxyz" }}|{{ reReplaceAll "[\\d_]" "#" "a1_b" }}|{{ reReplaceAll "[^\\n]" "." "a\nb" }}|{{ reReplaceAll "(?i)[a-c]" "_" "ABCd" }}|{{ reReplaceAll "(?U)a+" "_" "aaa" }}|{{ reReplaceAll "a+?" "_" "aaa" }}|{{ reReplaceAll "(?i:A)b" "_" "abAbAB" }}|{{ reReplaceAll "x{2,}" "_" "x xx xxx" }}|{{ reReplaceAll "x{,}" "_" "x{,}" }}|{{ reReplaceAll "\\x41\\x{42}\\101" "_" "ABA" }}|{{ reReplaceAll "\\Q*\\E+" "_" "a***" }}|{{ reReplaceAll "a|ab" "X" "ab" }}"##)
+            == "__b|__b|abc___|a##b|.\n.|___d|___|___|__AB|x _ _|_|_|a_|Xb")
+        #expect(try render(#"{{ reReplaceAll "(\\w+)@(\\w+)" "${2}.$1" "me@host" }}|{{ reReplaceAll "(?P<user>\\w+)@" "$user:" "me@host" }}|{{ reReplaceAll "[[:^digit:]]" "" "a1b2" }}|{{ reReplaceAll "\\PL" "" "a1b2" }}|{{ reReplaceAll "\\p{Greek}" "g" "aαb" }}|{{ reReplaceAll "^" "^" "a\nb" }}|{{ reReplaceAll "(?m)^" ">" "a\nb" }}|{{ reReplaceAll "(?m)$" "<" "a\nb" }}|{{ reReplaceAll "$" "<" "a\n" }}|{{ reReplaceAll "\\b" "|" "ab cd" }}|{{ reReplaceAll "a*" "-" "baaac" }}|{{ reReplaceAll "(a)(b)?" "[$2]" "a" }}|{{ reReplaceAll "é" "e" "café" }}|{{ reReplaceAll "." "_" "👍🏽" }}|{{ match "^*" "a" }}|{{ match "\\x{1F600}" "😀" }}"#)
+            == "host.me|me:host|12|ab|agb|^a\nb|>a\n>b|a<\nb<|a\n<||ab| |cd||-b-c-|[]|cafe|__|true|true")
+        // Swift's engine would accept these; RE2 refuses them with these words.
+        let refused = [
+            #"(a)\1"#: #"invalid escape sequence: `\1`"#, "(?=a)": "invalid or unsupported Perl syntax: `(?=`", "a**": "invalid nested repetition operator: `**`",
+            "a++": "invalid nested repetition operator: `++`", "(?>a)": "invalid or unsupported Perl syntax: `(?>`", "[a": "missing closing ]: `[a`",
+            "a)": "unexpected ): `a)`", "*": "missing argument to repetition operator: `*`", "x{1001}": "invalid repeat count: `{1001}`",
+            #"\8"#: #"invalid escape sequence: `\8`"#, "(?<n>a)": "invalid or unsupported Perl syntax: `(?<`", #"\e"#: #"invalid escape sequence: `\e`"#,
+            #"\Z"#: #"invalid escape sequence: `\Z`"#, "[z-a]": "invalid character class range: `z-a`", "[[:foo:]]": "invalid character class range: `[:foo:]`",
+            #"\p{Foo}"#: #"invalid character class range: `\p{Foo}`"#, "(?i-)": "invalid or unsupported Perl syntax: `(?i-)`",
+            #"a\"#: "trailing backslash at end of expression: ``", "(?P<>a)": "invalid named capture: `(?P<>`", "(?P<a": "invalid named capture: `(?P<a`",
+            "x{2}{3}": "invalid nested repetition operator: `{2}{3}`", "(*)": "missing argument to repetition operator: `*`",
+            #"\x{110000}"#: #"invalid escape sequence: `\x{110000`"#, #"\x{4g}"#: #"invalid escape sequence: `\x{4g`"#, #"\x{41"#: #"invalid escape sequence: `\x{41`"#,
+            #"\x{}"#: #"invalid escape sequence: `\x{}`"#, #"\xZ1"#: #"invalid escape sequence: `\xZ1`"#, #"\p{Greek"#: #"invalid character class range: `\p{Greek`"#,
+        ]
+        for (pattern, message) in refused {
+            let quoted = "`" + pattern + "`"
+            #expect(failure("{{ match \(quoted) \"a\" }}") == "1:4: error calling match: error parsing regexp: \(message)", "\(pattern)")
+        }
+    }
+
+    @Test func numberLiterals() throws {
+        #expect(try render(#"{{ 0x1p-2 }} {{ 1_000.5 }} {{ 0x_1F }} {{ -0 }} {{ 0. }} {{ 1E2 }} {{ 07 }} {{ 0x1P2 }} {{ 1e+2 }} {{ -0x10 }} {{ printf "%T %T %T" 0x1p-2 1e2 0x1P2 }} {{ 1.e5 }} {{ -9223372036854775808 }}"#)
+            == "0.25 1000.5 31 0 0 100 7 4 100 -16 float64 float64 float64 100000 -9223372036854775808")
+        #expect(failure("{{ 18446744073709551615 }}") == "1:4: 18446744073709551615 overflows int")
+    }
+
+    @Test func nanAndInfinity() throws {
+        #expect(try render(#"{{ $value }}|{{ humanize $value }}|{{ humanizeDuration $value }}|{{ printf "%f %5.1f %g %e %+v % f" $value $value $value $value $value $value }}|{{ if $value }}t{{end}}|{{ eq $value $value }}|{{ lt $value 1.0 }}|{{ le $value 1.0 }}|{{ gt $value 1.0 }}|{{ ge $value 1.0 }}|{{ humanizeTimestamp $value }}|{{ humanizePercentage $value }}"#, value: .nan)
+            == "NaN|NaN|NaN|NaN   NaN NaN NaN NaN  NaN|t|false|false|false|true|true|NaN|NaN%")
+        #expect(try render(#"{{ $value }}|{{ humanize $value }}|{{ humanize1024 $value }}|{{ printf "%f %5.1f %g %+e %05.1f % f" $value $value $value $value $value $value }}|{{ if $value }}t{{end}}|{{ humanizeDuration $value }}"#, value: .infinity)
+            == "+Inf|+Inf|+Inf|+Inf  +Inf +Inf +Inf  +Inf  Inf|t|+Inf")
+        #expect(try render(#"{{ $value }}|{{ humanize $value }}|{{ printf "%f %5.1f %g %+e %05.1f % f" $value $value $value $value $value $value }}"#, value: -.infinity)
+            == "-Inf|-Inf|-Inf  -Inf -Inf -Inf  -Inf -Inf")
+    }
+
+    @Test func pipelinesAndScopes() throws {
+        #expect(try render("{{ 1 | }}|{{ (1 | ) }}|{{ .Labels | len | printf \"%d\" }}|{{ $labels.job | printf \"%s-%s\" \"x\" }}|{{ (index $labels \"job\") | toUpper }}") == "1|1|4|x-api|API")
+        #expect(try render("{{ $x := 1 }}{{ if 1 }}{{ $x = 2 }}{{ $x := 3 }}{{ $x }}{{ end }}{{ $x }}") == "32")
+        #expect(try render("{{ with $v := 3 }}{{ . }}{{ $v }}{{ end }}|{{ if $z := 1 }}{{ $z }}{{ end }}|{{ with $labels }}{{ .job }}{{ $.Value }}{{ end }}") == "33|1|api1")
+        #expect(failure("{{ $x = 1 }}") == "1:9: undefined variable: $x")
+        #expect(failure("{{ $x := $x }}") == "1:10: undefined variable: $x")
+        // Go blames the last node it visited: the literal inside the parentheses.
+        #expect(failure(#"{{ ("a").x }}"#) == "1:5: can't evaluate field x in type string")
+    }
+
+    /// Messages as promtool 2.42 reports them (Go gives only the line; the column is ours).
+    @Test func parseErrorsArePositioned() {
+        let cases: [(String, String)] = [
+            ("{{ foo 1 }}", #"1:4: function "foo" not defined"#),
+            ("ab{{ if 1 }}x", "1:3: unexpected EOF"),
+            ("{{ end }}", "1:1: unexpected {{end}}"),
+            ("x\n{{ $x }}", #"2:4: undefined variable "$x""#),
+            (#"{{ "abc }}"#, "1:4: unterminated quoted string"),
+            ("{{ 1 | 2 }}", "1:8: non executable command in pipeline stage 2"),
+            ("{{ }}", "1:1: missing value for command"),
+            ("{{ if }}x{{end}}", "1:1: missing value for if"),
+            ("{{ (1 }}", "1:7: unclosed left paren"),
+            ("{{ 1) }}", #"1:5: unexpected ")" in command"#),
+            ("{{ /* c */ }}", #"1:4: unexpected "/" in command"#),
+            ("{{/* c */ x }}", "1:1: comment ends before closing delimiter"),
+            (#"{{ "\q" }}"#, "1:4: invalid syntax"),
+            ("a {{ else }} b", "1:3: unexpected {{else}}"),
+            ("{{ if 1 }}a{{ else }}b{{ else }}c{{ end }}", "1:23: expected end; found {{else}}"),
+            ("{{ if 1 }}a{{ else with 2 }}b{{ end }}", "1:20: unexpected <with> in else"),
+            ("{{ 1.2.3 }}", #"1:7: unexpected ".3" in operand"#),
+            ("{{ x\ny }}", #"1:4: function "x" not defined"#),
+            (#"{{ printf "%s" end }}"#, "1:16: unexpected <end> in operand"),
+            ("{{ .Labels.job. }}", "1:15: unexpected <.> in operand"),
+            (#"{{ "a""b" }}"#, #"1:7: unexpected "\"b\"" in operand"#),
+            ("{{ | 1 }}", #"1:4: unexpected "|" in command"#),
+            ("{{ if 1 }}{{ $y := 2 }}{{ end }}{{ $y }}", #"1:36: undefined variable "$y""#),
+            ("{{ `abc }}", "1:4: unterminated raw quoted string"),
+            ("{{ 1", "1:1: unclosed action"),
+            ("{{/* x", "1:1: unclosed comment"),
+            ("{{ 09 }}", #"1:4: integer overflow: "09""#),
+            ("{{ 1e }}", #"1:4: illegal number syntax: "1e""#),
+            ("{{ 3x }}", #"1:4: bad number syntax: "3x""#),
+            ("{{ 1__0 }}", #"1:4: illegal number syntax: "1__0""#),
+            ("{{ 'ab' }}", "1:4: malformed character constant: 'ab'"),
+            ("{{ :x }}", "1:4: expected :="),
+            ("{{ := }}", #"1:4: unexpected ":=" in command"#),
+            ("{{ 1 := }}", #"1:6: unexpected ":=" in operand"#),
+            ("{{ end 1 }}", #"1:8: unexpected "1" in end"#),
+            ("{{ if end }}{{ end }}", "1:7: unexpected <end> in if"),
+            (#"{{ "a".x }}"#, #"1:7: unexpected . after term "\"a\"""#),
+            ("{{ break }}", "1:4: {{break}} outside {{range}}"),
+            ("{{3-}}", #"1:3: bad number syntax: "3-""#),
+            ("{{ 1+2 }}", #"1:4: bad number syntax: "1+2""#),
+            ("{{ $value-1 }}", "1:10: bad character U+002D '-'"),
+            (#"{{ len"a" }}"#, #"1:7: bad character U+0022 '"'"#),
+            ("{{ → }}", "1:4: unrecognized character in action: U+2192 '→'"),
+            ("{{ \u{1} }}", "1:4: unrecognized character in action: U+0001"),
+            ("{{ if 1 }}{{ else if 2 }}{{ else }}{{ else }}{{ end }}", "1:36: expected end; found {{else}}"),
+            // Executable in Prometheus but refused here: no query engine, no nested templates.
+            (#"{{ query "up" }}"#, #"1:4: function "query" is not supported in alerting templates"#),
+            ("{{ range $labels }}x{{ end }}", "1:4: {{range}} is not supported in alerting templates"),
+            (#"{{ template "x" }}"#, "1:4: {{template}} is not supported in alerting templates"),
+            ("{{ $value | humanize | parseDuration }}", #"1:24: function "parseDuration" is not supported in alerting templates"#),
+            ("{{ 1i }}", "1:4: complex numbers are not supported in alerting templates"),
+        ]
+        for (source, expected) in cases {
+            #expect(failure(source) == expected, "\(source)")
+        }
+        for name in ["first", "label", "value", "strvalue", "sortByLabel", "args", "tmpl", "safeHtml", "pathPrefix", "externalURL", "graphLink", "tableLink", "toTime", "stripDomain"] {
+            #expect(failure("{{ \(name) }}") == "1:4: function \"\(name)\" is not supported in alerting templates")
+        }
+    }
+
+    @Test func boundedOutputAndNesting() {
+        #expect(failure(#"{{ printf "%070000d" 1 }}"#) == "1:4: output exceeds 65536 bytes")
+        #expect(failure(#"{{ printf "%01000000d" 1 }}"#) == "1:4: output exceeds 65536 bytes")
+        // Go's width limit (1e6) swallows the rest of the format; promtool 2.42 prints this.
+        #expect(failure(#"{{ printf "%0999999999999d|%.9999999f|%1000001d" 1 2.0 3 }}"#) == "%!(NOVERB)%!(EXTRA int=1, float64=2, int=3)")
+        #expect(failure(String(repeating: "x", count: 70000)) == "1:1: output exceeds 65536 bytes")
+        let deep = String(repeating: "{{ if 1 }}", count: 60) + String(repeating: "{{ end }}", count: 60)
+        #expect(failure(deep) == "1:501: nesting deeper than 50 levels")
+        #expect(failure("{{ " + String(repeating: "(", count: 60) + "1" + String(repeating: ")", count: 60) + " }}") == "1:54: nesting deeper than 50 levels")
     }
 }
