@@ -361,7 +361,7 @@ func goFormatFloat(_ v: Double, _ verb: Character, precision: Int?, flags: GoFla
     if verb == "x" || verb == "X" {
         let sign = v.sign == .minus ? "-" : flags.plus ? "+" : flags.space ? " " : ""
         let text = goHexFloat(abs(v), precision: precision, upper: verb == "X")
-        return padNumber(sign + (flags.sharp ? sharpDigits(text, digits: precision ?? 6, hex: true) : text), flags)
+        return padNumber(sign + (flags.sharp ? sharpDigits(text, digits: verb == "x" ? precision ?? 6 : 0, hex: true) : text), flags)
     }
     let spec = "%" + (flags.minus ? "-" : "") + (flags.plus ? "+" : "") + (flags.space ? " " : "") + (flags.zero ? "0" : "") + (flags.sharp ? "#" : "")
         + (flags.width.map(String.init) ?? "") + "." + String(precision ?? 6) + String(cVerb)

@@ -65,4 +65,58 @@ public enum PrometheusBackfill {
         }
         return stored
     }
+
+    /// Keeps a local store fed from a server for repeated evaluations (`strmscope eval
+    /// --prometheus`): the first call loads each selector's whole span, later calls only what is
+    /// newer than the previous call. Selectors of `skipNames` (series the rules record
+    /// themselves) are not fetched. Returns the number of samples appended.
+    public final class Follower: @unchecked Sendable {
+        let client: PrometheusAPIClient
+        let store: SeriesStore
+        let expressions: [Expr]
+        let skipNames: Set<String>
+        /// The first load reaches back at most this far (a 28-day SLO window would otherwise
+        /// pull four weeks of raw samples at start); later loads are incremental.
+        let maxInitialMs: Int64
+        private var loadedThroughMs: Int64?
+
+        public init(client: PrometheusAPIClient, store: SeriesStore, expressions: [Expr], skipNames: Set<String>, maxInitialMs: Int64 = 6 * 3_600_000) {
+            self.maxInitialMs = maxInitialMs
+            self.client = client
+            self.store = store
+            self.expressions = expressions
+            self.skipNames = skipNames
+        }
+
+        @discardableResult
+        public func update(atMs nowMs: Int64) throws -> Int {
+            var collected: [Labels: [Int64: Double]] = [:]
+            var queried = Set<String>()
+            for expression in expressions {
+                let (minMs, _) = span(of: expression, startMs: nowMs, endMs: nowMs)
+                let fromMs = loadedThroughMs.map { $0 + 1 } ?? max(minMs, nowMs - maxInitialMs)
+                guard fromMs <= nowMs else { continue }
+                let window = formatDurationMs(max(1, nowMs - fromMs + 1))
+                for selector in expression.vectorSelectors {
+                    if let name = selector.matchers.first(where: { $0.name == "__name__" && $0.kind == .equal })?.value, skipNames.contains(name) { continue }
+                    let text = "{" + selector.matchers.map(\.description).joined(separator: ",") + "}"
+                    guard queried.insert(text + window).inserted else { continue }
+                    guard case .matrix(let series) = try client.query("\(text)[\(window)]", atMs: nowMs) else {
+                        throw PrometheusAPIClient.APIError.unexpectedResponse("a range selector did not return a matrix")
+                    }
+                    for s in series {
+                        for sample in s.samples where sample.timestampMs >= fromMs { collected[s.labels, default: [:]][sample.timestampMs] = sample.value }
+                    }
+                }
+            }
+            var stored = 0
+            for (labels, samples) in collected {
+                for (t, v) in samples.sorted(by: { $0.key < $1.key }) where (try? store.append(labels, timestampMs: t, value: v)) != nil {
+                    stored += 1
+                }
+            }
+            loadedThroughMs = nowMs
+            return stored
+        }
+    }
 }

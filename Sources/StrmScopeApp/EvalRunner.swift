@@ -16,6 +16,8 @@ public struct EvalOptions: Sendable {
     public var ruleFiles: [String]
     public var logDirectory: String?
     public var scrapeURLs: [String] = []
+    /// A Prometheus-compatible server whose raw series the rules read (fetched incrementally).
+    public var prometheusURL: String?
     /// Default evaluation interval for groups without their own.
     public var intervalMs: Int64 = 15_000
     public var once = false
@@ -47,8 +49,16 @@ public enum EvalRunner {
         let store = SeriesStore(options: storeOptions, clock: clock)
         let logSource = try options.logDirectory.map { EmbeddedLogSource(log: try StreamLog.open(directory: $0, readOnly: true), store: store) }
         let scraper = Scraper(store: store, report: { writeError("strmscope: warning: \($0)") })
-        // Scraped exporters have offsets only: lag in seconds is estimated from them.
-        let lagEstimator = options.scrapeURLs.isEmpty ? nil : LagTimeEstimator(store: store)
+        // Scraped exporters and servers have offsets only: lag in seconds is estimated from them.
+        let lagEstimator = options.scrapeURLs.isEmpty && options.prometheusURL == nil ? nil : LagTimeEstimator(store: store)
+        let follower = options.prometheusURL.map { url in
+            let recorded = Set(groups.flatMap(\.rules).compactMap { rule -> String? in
+                if case .record(let name) = rule.kind { return name }
+                return nil
+            } + ["ALERTS", "ALERTS_FOR_STATE"])
+            return PrometheusBackfill.Follower(client: PrometheusAPIClient(baseURL: url, timeoutMs: 30_000), store: store,
+                                               expressions: groups.flatMap(\.rules).map(\.expression), skipNames: recorded)
+        }
         let evaluator = RuleEvaluator(groups: groups, store: store, defaultIntervalMs: options.intervalMs, externalLabels: options.externalLabels)
         let sink: OutputSink = try options.outputPath.map { try FileOutput(path: $0) } ?? output
         let sender = options.alertmanagerURLs.isEmpty ? nil : AlertmanagerSender(urls: options.alertmanagerURLs)
@@ -66,6 +76,11 @@ public enum EvalRunner {
                 // Sources are read once per round: every group due now sees the same data.
                 logSource?.collect(atMs: now)
                 for url in options.scrapeURLs { scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: now) }
+                do { try follower?.update(atMs: now) } catch {
+                    // A server that is down for a round: the rules see no new data, as with a failed scrape.
+                    if options.once { throw CommandError("\(options.prometheusURL ?? ""): \(error)") }
+                    writeError("strmscope: warning: \(options.prometheusURL ?? ""): \(error)")
+                }
                 lagEstimator?.update(atMs: now)
                 let evaluations = evaluator.evaluateDue(atMs: now)
                 for evaluation in evaluations {

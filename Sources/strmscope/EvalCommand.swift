@@ -11,7 +11,8 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Rule files are Prometheus rule files (Dashboards/alerts.yml is the shipped pack). The \
             sources are read every evaluation (--log samples an embedded log, --scrape fetches \
-            /metrics) and every group is evaluated at its interval (default --interval) with \
+            /metrics, --prometheus fetches the raw series the rules read from a server, the first \
+            time up to 6h back, then only what is new) and every group is evaluated at its interval (default --interval) with \
             Prometheus's semantics: pending for `for`, firing, resolved, keep_firing_for. Each \
             transition is one JSON line (alertname, state, labels, annotations, value, \
             runbook_url, active_at) on stdout or --output. --alertmanager pushes firing and \
@@ -39,6 +40,10 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("scrape"), help: ArgumentHelp("A /metrics URL to scrape every evaluation (repeatable).", valueName: "url"))
     var scrapeURLs: [String] = []
 
+    @Option(name: .customLong("prometheus"), help: ArgumentHelp(
+        "Read the raw series the rules need from this Prometheus-compatible server (first 6h, then incrementally).", valueName: "url"))
+    var prometheusURL: String?
+
     @Option(help: ArgumentHelp("Evaluation interval of groups without their own (default 15s).", valueName: "duration"))
     var interval: String = "15s"
 
@@ -62,10 +67,12 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
-        if logDirectory == nil && scrapeURLs.isEmpty { throw ValidationError("name a source: --log DIR or --scrape URL") }
+        if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil {
+            throw ValidationError("name a source: --log DIR, --scrape URL or --prometheus URL")
+        }
         guard let ms = parseDurationMs(interval), ms >= 100 else { throw ValidationError("--interval: \"\(interval)\" is not a duration of at least 100ms") }
         if let duration, parseDurationMs(duration) == nil { throw ValidationError("--duration: \"\(duration)\" is not a duration (examples: 30s, 5m)") }
-        for url in scrapeURLs + alertmanagerURLs where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+        for url in scrapeURLs + alertmanagerURLs + [prometheusURL].compactMap({ $0 }) where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ValidationError("\"\(url)\" is not an http:// or https:// URL")
         }
         for label in externalLabels where !label.contains("=") { throw ValidationError("--external-label takes NAME=VALUE, not \"\(label)\"") }
@@ -75,6 +82,7 @@ struct EvalCommand: ParsableCommand {
         var options = EvalOptions(ruleFiles: ruleFiles)
         options.logDirectory = logDirectory
         options.scrapeURLs = scrapeURLs
+        options.prometheusURL = prometheusURL
         options.intervalMs = parseDurationMs(interval)!
         options.once = once
         options.stats = stats
