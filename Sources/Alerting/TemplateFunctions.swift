@@ -833,7 +833,7 @@ struct GoRegex {
         p = Array(pattern.unicodeScalars)
         let root = try parse()
         program = [.save(0)]
-        try compile(root)
+        compile(root)
         program += [.save(1), .match]
     }
 

@@ -419,6 +419,13 @@ public enum ScopeScreen {
         }
     }
 
+    /// Where the open runbook's title is on screen, for the terminal to make it a hyperlink.
+    public static func runbookTitleLink(_ state: ScopeState, width: Int, height: Int) -> (x: Int, y: Int, length: Int, url: String)? {
+        guard let view = state.runbook, let url = view.url, width >= minimumSize.width, height >= minimumSize.height else { return nil }
+        let x = 2 + " RUNBOOK ".count
+        return (x, 1, max(0, min(view.title.count, width - x - 2)), url)
+    }
+
     /// The runbook viewer: the markdown with headings, lists and code set apart, wrapped to the
     /// screen, scrolled to `view.scroll`. Its text goes through the same escaping as any label.
     static func drawRunbook(_ buffer: inout CellBuffer, _ view: RunbookView) {

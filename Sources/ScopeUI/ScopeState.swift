@@ -97,11 +97,14 @@ public struct ScopeAlert: Sendable, Equatable {
 public struct RunbookView: Sendable, Equatable {
     public var title: String
     public var lines: [String]
+    /// Where the runbook lives (a URL, or an absolute file:// URL): the title links to it.
+    public var url: String?
     /// First line shown.
     public var scroll = 0
 
-    public init(title: String, text: String) {
+    public init(title: String, text: String, url: String? = nil) {
         self.title = title
+        self.url = url
         lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 }

@@ -16,6 +16,8 @@ public struct EvalOptions: Sendable {
     public var ruleFiles: [String]
     public var logDirectory: String?
     public var scrapeURLs: [String] = []
+    /// Exposition files loaded once at start (samples without a timestamp are stamped then).
+    public var files: [String] = []
     /// A Prometheus-compatible server whose raw series the rules read (fetched incrementally).
     public var prometheusURL: String?
     /// Default evaluation interval for groups without their own.
@@ -47,6 +49,7 @@ public enum EvalRunner {
         var storeOptions = StoreOptions()
         storeOptions.retentionMs = options.retentionMs
         let store = SeriesStore(options: storeOptions, clock: clock)
+        for file in options.files { try QueryRunner.loadFile(file, into: store, now: clock.nowMs()) }
         let logSource = try options.logDirectory.map { EmbeddedLogSource(log: try StreamLog.open(directory: $0, readOnly: true), store: store) }
         let scraper = Scraper(store: store, report: { writeError("strmscope: warning: \($0)") })
         // Scraped exporters and servers have offsets only: lag in seconds is estimated from them.

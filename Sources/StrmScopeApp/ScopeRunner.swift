@@ -177,7 +177,10 @@ public enum ScopeRunner {
                                    glyphs: glyphs, sourceProblem: snapshot.problem, alerts: snapshot.alerts)
             let (buffer, perDivision) = ScopeScreen.render(frame, width: terminal.width, height: terminal.height)
             state.shownPerDivision = perDivision
-            terminal.draw(buffer)
+            let links = ScopeScreen.runbookTitleLink(state, width: terminal.width, height: terminal.height).map {
+                [Hyperlink(x: $0.x, y: $0.y, length: $0.length, url: $0.url)]
+            } ?? []
+            terminal.draw(buffer, hyperlinks: links)
             drawnVersion = snapshot.version
             needsFrame = false
         }
@@ -192,7 +195,8 @@ func runbookView(for alert: ScopeAlert) -> RunbookView {
     }
     let path = url.components(separatedBy: "#")[0]
     if !url.contains("://"), let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 {
-        return RunbookView(title: "\(alert.name) — \(path)", text: String(decoding: data, as: UTF8.self))
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.absoluteString
+        return RunbookView(title: "\(alert.name) — \(path)", text: String(decoding: data, as: UTF8.self), url: absolute)
     }
     return RunbookView(title: alert.name, text: """
         # \(alert.name)
@@ -204,7 +208,7 @@ func runbookView(for alert: ScopeAlert) -> RunbookView {
         \(url.contains("://") ? "Open it in a browser." : "It is not readable from \(FileManager.default.currentDirectoryPath); run strmscope from the repository that ships it.")
 
         \(alert.summary)
-        """)
+        """, url: url.contains("://") ? url : nil)
 }
 
 extension ScopeKey {

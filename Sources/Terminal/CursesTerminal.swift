@@ -19,6 +19,21 @@ public struct TerminalError: Error, CustomStringConvertible {
 /// The tty, through ncursesw: shows `CellBuffer` frames, reads keys, and puts the terminal back
 /// as it was on `close()`, on deinit, and (through `installCrashRestoreHandlers`) on a crash.
 /// One at a time per process; not thread-safe (use it from one thread).
+/// Cells to turn into a hyperlink (OSC 8) after they are drawn.
+public struct Hyperlink: Sendable, Equatable {
+    public var x: Int
+    public var y: Int
+    public var length: Int
+    public var url: String
+
+    public init(x: Int, y: Int, length: Int, url: String) {
+        self.x = x
+        self.y = y
+        self.length = length
+        self.url = url
+    }
+}
+
 public final class CursesTerminal {
     public private(set) var width: Int
     public private(set) var height: Int
@@ -125,8 +140,9 @@ public final class CursesTerminal {
     }
 
     /// Shows `frame`, clipped to the terminal, writing only what changed since the last frame.
-    public func draw(_ frame: CellBuffer) {
+    public func draw(_ frame: CellBuffer, hyperlinks: [Hyperlink] = []) {
         guard screen != nil else { return }
+        defer { if !hyperlinks.isEmpty { writeHyperlinks(hyperlinks, frame: frame) } }
         // Only a frame of the same size, drawn on a terminal of the same size, tells what is on
         // screen; otherwise start from a blank screen (cells outside a smaller frame included).
         var old = previous
@@ -150,6 +166,38 @@ public final class CursesTerminal {
         previousSize = (width, height)
         repaintAll = false
         clearScreen = false
+    }
+
+    /// Makes cells already on screen an OSC 8 hyperlink: ncurses has no notion of links, so the
+    /// same characters are written again, wrapped in the link, between a cursor save and restore
+    /// (DECSC/DECRC, which also restore the attributes) — the screen and ncurses' idea of the
+    /// cursor stay as they were. Terminals without OSC 8 ignore the sequence.
+    private func writeHyperlinks(_ links: [Hyperlink], frame: CellBuffer) {
+        var bytes: [UInt8] = []
+        for link in links where link.y < min(height, frame.height) && link.x < min(width, frame.width) {
+            bytes += Self.hyperlinkBytes(link, frame: frame, columns: min(width, frame.width))
+        }
+        guard !bytes.isEmpty else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            done += n
+        }
+    }
+
+    /// The bytes for one link: save cursor, move, open the link, the cells' characters, close it,
+    /// restore. A URL with anything but printable ASCII is not linked (OSC 8 takes a URI).
+    static func hyperlinkBytes(_ link: Hyperlink, frame: CellBuffer, columns: Int) -> [UInt8] {
+        guard !link.url.isEmpty, link.url.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else { return [] }
+        var text = ""
+        for x in link.x..<min(link.x + link.length, columns) where !frame[x, link.y].isContinuation {
+            text.append(frame[x, link.y].character)
+        }
+        let bold = frame[link.x, link.y].style.bold ? "\u{1b}[1m" : ""
+        let sequence = "\u{1b}7\u{1b}[\(link.y + 1);\(link.x + 1)H\(bold)\u{1b}]8;;\(link.url)\u{1b}\\\(text)\u{1b}]8;;\u{1b}\\\u{1b}8"
+        return Array(sequence.utf8)
     }
 
     /// Waits up to `timeoutMs` (negative: forever) for a key; nil on timeout, on a signal, and

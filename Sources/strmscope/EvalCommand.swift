@@ -11,7 +11,7 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Rule files are Prometheus rule files (Dashboards/alerts.yml is the shipped pack). The \
             sources are read every evaluation (--log samples an embedded log, --scrape fetches \
-            /metrics, --prometheus fetches the raw series the rules read from a server, the first \
+            /metrics, --file loads exposition files once at start, --prometheus fetches the raw series the rules read from a server, the first \
             time up to 6h back, then only what is new) and every group is evaluated at its interval (default --interval) with \
             Prometheus's semantics: pending for `for`, firing, resolved, keep_firing_for. Each \
             transition is one JSON line (alertname, state, labels, annotations, value, \
@@ -40,6 +40,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("scrape"), help: ArgumentHelp("A /metrics URL to scrape every evaluation (repeatable).", valueName: "url"))
     var scrapeURLs: [String] = []
 
+    @Option(name: .customLong("file"), help: ArgumentHelp("An exposition file loaded once at start (repeatable).", valueName: "path"))
+    var files: [String] = []
+
     @Option(name: .customLong("prometheus"), help: ArgumentHelp(
         "Read the raw series the rules need from this Prometheus-compatible server (first 6h, then incrementally).", valueName: "url"))
     var prometheusURL: String?
@@ -67,8 +70,8 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
-        if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil {
-            throw ValidationError("name a source: --log DIR, --scrape URL or --prometheus URL")
+        if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil && files.isEmpty {
+            throw ValidationError("name a source: --log DIR, --scrape URL, --prometheus URL or --file PATH")
         }
         guard let ms = parseDurationMs(interval), ms >= 100 else { throw ValidationError("--interval: \"\(interval)\" is not a duration of at least 100ms") }
         if let duration, parseDurationMs(duration) == nil { throw ValidationError("--duration: \"\(duration)\" is not a duration (examples: 30s, 5m)") }
@@ -83,6 +86,7 @@ struct EvalCommand: ParsableCommand {
         options.logDirectory = logDirectory
         options.scrapeURLs = scrapeURLs
         options.prometheusURL = prometheusURL
+        options.files = files
         options.intervalMs = parseDurationMs(interval)!
         options.once = once
         options.stats = stats

@@ -91,6 +91,15 @@ import Testing
             == "U+0043|1.5 +2.2|0x1.cp+01|-0X1.999999999999AP-04|0x1p+00|0x1.92p+01|4503599627370496p-52|1p-1074|0x0p+00|-5629499534213120p-51")
     }
 
+    @Test func printfFlagsLikeGo() throws {
+        #expect(try render(#"{{ printf "%#G|%#X|%#E|%#G|%#.3G|%#e" 1.0 1.0 1.0 1e21 1.0 1.0 }}|{{ printf "% #x|%#x|%#.2x|%#X|%#x|%#g|%#g|%#g|%#v|%#.3g|%#g" 1.0 1.5 1.0 255.0 0.0 0.0 123456.0 1e21 1.5 1.0 -0.5 }}"#)
+            == "1.00000|0X1.P+00|1.000000E+00|1.00000E+21|1.00|1.000000e+00| 0x1.0000p+00|0x1.8000p+00|0x1.00p+00|0X1.FEP+07|0x0.0000p+00|0.00000|123456.|1.00000e+21|1.5|1.00|-0.500000")
+        #expect(try render(#"{{ printf "%x|% x|%X|%.0x|%.1x|%.3x|%.20x|%x|%x|%x|%x|%x|%#6o|%#o|%#.3o" 1e-320 1e-320 5e-324 1.5 1.96875 1.99999 0.1 0.0 -0.0 1e300 3.5 2.5e-310 0 8 8 }}|{{ printf "%# 8.4v|%#v|%#v|%+v|%#v" "a\"b\\n" "x" $labels 1.0 $value }}"#)
+            == #"0x1.fap-1064| 0x1.fap-1064|0X1P-1074|0x1p+01|0x1.0p+01|0x1.000p+01|0x1.999999999999a0000000p-04|0x0p+00|-0x0p+00|0x1.7e43c8800759cp+996|0x1.cp+01|0x1.702ae4d1fb6p-1029|     0|010|010|"a\"b\\"|"x"|map[string]string{"__name__":"m", "instance":"host:9100", "job":"api", "topic":"Orders"}|1|1"#)
+        #expect(try render(#"{{ printf "%+v" . }}|{{ printf "%#9.6T|%+#0.3T|%0+4.1X|%-+#6c|%+#c|%# b|%#7.3q|%+q|%q" "x%y" true "x%y" 1.0 0.0 1.0 "1e3" "é" "\ufffd" }}"#)
+            == #"{Labels:map[__name__:m instance:host:9100 job:api topic:Orders] ExternalLabels:map[region:eu] ExternalURL:http://prom.example:9090/x Value:1}|   string|boo|0078|%!c(float64=+1.00000)|%!c(float64=+0.00000)| 4503599627370496p-52|  `1e3`|"\u00e9"|"�""#)
+    }
+
     @Test func printfArgumentIndexesAndStars() throws {
         #expect(try render(#"{{ printf "%[2]d %[1]d" 1 2 }}|{{ printf "%-05d|%+-5d|%#o|%#b|%x" 3 3 8 5 "é" }}|{{ printf "%[3]d|%[0]d|%[x]d|%[1]5d|%d %d" 1 2 }}|{{ printf "%*d|%-*d|%.*f|%*d|%.*d" -4 1 "x" 2 -1 3.0 2 }}|{{ printf "%[2]*[1]d" 7 4 }}|{{ printf "%[" 1 }}|{{ printf "%.d|%.0d|%5.f" 0 0 2.5 }}|{{ printf "%d %s" 1 }}|{{ printf "abc" 1 }}|{{ printf "%[1]d" 1 2 }}"#)
             == "2 1|3    |+3   |010|0b101|c3a9|%!d(BADINDEX)|%!d(BADINDEX)|%!d(BADINDEX)|%!d(BADINDEX)|1 2|1   |%!(BADWIDTH)2|%!(BADPREC)3.000000|%!d(MISSING)|%!(BADPREC)%!d(MISSING)|   7|%!(NOVERB)|||    2|1 %!s(MISSING)|abc%!(EXTRA int=1)|1")
@@ -176,6 +185,29 @@ import Testing
             let quoted = "`" + pattern + "`"
             #expect(failure("{{ match \(quoted) \"a\" }}") == "1:4: error calling match: error parsing regexp: \(message)", "\(pattern)")
         }
+    }
+
+    @Test func regexMatchingIsGoLeftmostFirst() throws {
+        #expect(try render(##"{{ reReplaceAll "(a|ab)(c|bcd)(d*)" "[$1,$2,$3]" "abcd" }}|{{ reReplaceAll "(a+?)(a*)" "[$1|$2]" "aaa" }}|{{ reReplaceAll "(a*)*" "[$1]" "b" }}|{{ reReplaceAll "(a*)+" "[$1]" "aab" }}|{{ reReplaceAll "(a|b)*" "[$1]" "abba" }}|{{ reReplaceAll "(?i)k" "_" "kKK" }}|{{ reReplaceAll "(?i)K" "_" "kKK" }}|{{ reReplaceAll "(?i)[k]" "_" "kKK" }}|{{ reReplaceAll "(?i)ſ" "_" "sSſ" }}|{{ reReplaceAll "(?i)[^a]" "_" "aAb" }}|{{ reReplaceAll "\\p{Lu}+" "_" "abCDé" }}|{{ reReplaceAll "\\pN" "#" "a1²٣" }}|{{ reReplaceAll "\\p{Han}" "H" "a漢b" }}|{{ reReplaceAll "[\\p{L}\\d]+" "W" "ab1 ½c" }}|{{ reReplaceAll "x*?" "-" "xx" }}"##)
+            == "[a,bcd,]|[a|aa]|[]b[]|[aa]b[]|[a]|___|___|___|___|aA_|ab_é|a###|aHb|W ½W|-x-x-")
+        // Loops over something that can match empty keep Go's priorities (golang.org/issue/46123).
+        #expect(try render(#"{{ reReplaceAll "(|a)+" "_" "aa" }}|{{ reReplaceAll "(|a){2,}" "_" "aa" }}|{{ reReplaceAll "(a|)+" "_" "aa" }}|{{ reReplaceAll "(|a)+?" "_" "aa" }}|{{ reReplaceAll "(|a)*" "_" "aa" }}|{{ reReplaceAll "(a){2,}" "[$1]" "aaaa" }}|{{ reReplaceAll "(a|ab){2,}?c" "[$1]" "aabc" }}|{{ reReplaceAll "(a|)+?b" "_" "aab" }}|{{ reReplaceAll "((a)|b)+" "[$1$2]" "ab" }}|{{ reReplaceAll "(|a){1,3}" "_" "aa" }}|{{ reReplaceAll "(a*)+$" "[$1]" "aa" }}|{{ reReplaceAll "(a*)*" "[$1]" "aab" }}|{{ reReplaceAll "(a|b*)*c" "[$1]" "abbc" }}|{{ reReplaceAll "(|a)*?" "_" "aa" }}|{{ reReplaceAll "(a?)*" "[$1]" "aa" }}|{{ reReplaceAll "(^|x)*y" "[$1]" "xxy" }}"#)
+            == "_a_a_|_a_a_|_|_a_a_|_a_a_|[a]|[ab]|_|[ba]|_a_a_|[aa]|[aa]b[]|[bb]|_a_a_|[a]|[x]")
+        #expect(try render(#"{{ reReplaceAll "(x)(?:y)(?P<z>z)?" "$1$z$2" "xyxyz" }}|{{ reReplaceAll "a{2,3}?" "_" "aaaa" }}|{{ reReplaceAll "(?U)a{2,3}" "_" "aaaa" }}|{{ reReplaceAll "(?U)a{2,3}?" "_" "aaaa" }}|{{ reReplaceAll "\\Bb" "_" "abb b" }}|{{ reReplaceAll "^$" "E" "" }}|{{ reReplaceAll "(?m)^$" "E" "a\n\nb" }}|{{ reReplaceAll "(?s).*" "X" "a\nb" }}|{{ reReplaceAll ".*" "X" "a\nb" }}|{{ reReplaceAll "a(?i)b" "X" "aBAB" }}|{{ reReplaceAll "(?i)a(?-i)b" "X" "AbAB" }}|{{ reReplaceAll "(?i:a)b|c" "X" "AbABc" }}|{{ reReplaceAll "(?P<a>x)|(?P<a>y)" "[$a]" "xy" }}|{{ reReplaceAll "^(.+?)(:\\d+)?$" "$1" "host:9100" }}|{{ reReplaceAll "(.*):(.*)" "$2@$1" "a:b:c" }}|{{ reReplaceAll "\\s+" "" "a\u000bb" }}|{{ reReplaceAll "(?i)straße" "X" "STRASSE straße STRAẞE" }}"#)
+            == "xxzz|__|__|_a|a__ b|E|a\nE\nb|X|X\nX|XAB|XAB|XABX|[x][y]|host|c@a:b|a\u{0B}b|STRASSE X X")
+        #expect(try render(#"{{ match "\\p{Yezidi}" "a" }}|{{ match "\\p{Canadian_Aboriginal}" "ᐁ" }}|{{ match "\\p{Common}" "1" }}|{{ match "\\p{Inherited}" "\u0301" }}|{{ match "\\p{Greek}" "α" }}|{{ match "\\P{Greek}" "α" }}|{{ match "[^\\p{Latin}]" "a" }}"#)
+            == "false|true|true|true|true|false|false")
+        for (pattern, message) in [("(a{10}){101}", "invalid repeat count: `{101}`"), ("((a{10}){10}){11}", "invalid repeat count: `{11}`"), (#"[a-\d]"#, #"invalid escape sequence: `\d`"#),
+                                   (#"\p{Letter}"#, #"invalid character class range: `\p{Letter}`"#), (#"\p{Vithkuqi}"#, #"invalid character class range: `\p{Vithkuqi}`"#),
+                                   (#"\C"#, #"invalid escape sequence: `\C`"#), (#"[\b]"#, #"invalid escape sequence: `\b`"#), (#"\Q\E*"#, "missing argument to repetition operator: `*`")] {
+            #expect(failure("{{ match `\(pattern)` \"a\" }}") == "1:4: error calling match: error parsing regexp: \(message)", "\(pattern)")
+        }
+    }
+
+    /// RE2 is linear; a backtracking engine takes seconds on these at 30 characters.
+    @Test func regexMatchingIsLinear() throws {
+        let long = String(repeating: "a", count: 2000)
+        #expect(try render("{{ match \"(a*)*b\" \"\(long)\" }}|{{ match \"(a|aa)*c\" \"\(long)\" }}|{{ reReplaceAll \"(a|aa)+$\" \"\" \"\(long)b\" | len }}") == "false|false|2001")
     }
 
     @Test func numberLiterals() throws {

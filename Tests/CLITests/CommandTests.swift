@@ -9,6 +9,7 @@ import Testing
         ("consume", LogCommand.Consume.self), ("topics", LogCommand.Topics.self), ("groups", LogCommand.Groups.self),
         ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", DemoCommand.self),
         ("query", QueryCommand.self), ("test promql", TestCommand.PromQLTests.self), ("scope", ScopeCommand.self),
+        ("eval", EvalCommand.self), ("check", CheckCommand.self), ("slo generate", SLOCommand.Generate.self), ("test rules", TestCommand.RuleTests.self),
     ]
 
     @Test(arguments: commands.map(\.0))
@@ -55,6 +56,14 @@ import Testing
         #expect(parseError(["--log", "d", "--demo-dir", "x"])?.contains("--demo-dir is for the demo") == true,
                 "options without a subcommand go to scope")
         #expect(parseError([]) == nil, "no arguments is the scope on the demo")
+    }
+
+    @Test func evalArgumentsAreChecked() {
+        #expect(parseError(["eval", "--log", "d"])?.contains("name at least one rule file") == true)
+        #expect(parseError(["eval", "--rules", "r.yml"])?.contains("name a source") == true)
+        #expect(parseError(["eval", "--rules", "r.yml", "--log", "d", "--interval", "10"])?.contains("--interval") == true)
+        #expect(parseError(["eval", "--rules", "r.yml", "--log", "d", "--alertmanager", "localhost:9093"])?.contains("not an http://") == true)
+        #expect(parseError(["eval", "--rules", "r.yml", "--file", "x.prom", "--once"]) == nil)
     }
 
     @Test func keyAndKeySeparatorExcludeEachOther() {

@@ -162,3 +162,19 @@ private func runs(_ old: CellBuffer?, _ new: CellBuffer) -> [CellRun] { CursesTe
 @Test func terminalErrorDescribesItself() {
     #expect(TerminalError("TERM is not set").description == "TERM is not set")
 }
+
+@Suite struct HyperlinkTests {
+    @Test func aLinkRewritesTheSameCellsInsideOSC8BetweenCursorSaveAndRestore() {
+        var frame = CellBuffer(width: 20, height: 2)
+        frame.put("RUNBOOK Lag", x: 0, y: 1, style: CellStyle(bold: true))
+        let bytes = CursesTerminal.hyperlinkBytes(Hyperlink(x: 8, y: 1, length: 3, url: "https://runbooks.example/lag"), frame: frame, columns: 20)
+        #expect(String(decoding: bytes, as: UTF8.self)
+            == "\u{1b}7\u{1b}[2;9H\u{1b}[1m\u{1b}]8;;https://runbooks.example/lag\u{1b}\\Lag\u{1b}]8;;\u{1b}\\\u{1b}8")
+    }
+
+    @Test func aURLWithControlCharactersOrSpacesIsNotLinked() {
+        let frame = CellBuffer(width: 10, height: 1)
+        #expect(CursesTerminal.hyperlinkBytes(Hyperlink(x: 0, y: 0, length: 3, url: "http://x/\u{1b}]52;"), frame: frame, columns: 10).isEmpty)
+        #expect(CursesTerminal.hyperlinkBytes(Hyperlink(x: 0, y: 0, length: 3, url: "http://x/a b"), frame: frame, columns: 10).isEmpty)
+    }
+}
