@@ -131,7 +131,9 @@ struct TestCommand: ParsableCommand {
             var passed = 0, failed = 0
             for file in files {
                 let outcome = RuleUnitTestRunner.run(file: file)
-                output.write(outcome.report)
+                // Annotations are data: control characters in them are shown escaped, line by line.
+                output.write(outcome.report.split(separator: "\n", omittingEmptySubsequences: false).map { sanitizeForTerminal(String($0)) }
+                    .joined(separator: "\n"))
                 if outcome.passed { passed += 1 } else { failed += 1 }
             }
             output.write("\(passed) passed, \(failed) failed\n")
