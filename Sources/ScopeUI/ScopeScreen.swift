@@ -272,8 +272,7 @@ public enum ScopeScreen {
             (["SCOPE"] + (0..<shown).map { channelText($0, named: named) }).joined(separator: " · ")
         }.first { $0.count + 3 + rightText.count <= width } ?? "SCOPE"
         buffer.fill(Rect(x: 0, y: 0, width: width, height: 1), with: Cell(" ", style: CellStyle(reverse: true)))
-        let end = buffer.put(left, x: 0, y: 0, style: CellStyle(bold: true, reverse: true), clip: Rect(x: 0, y: 0, width: max(0, width - rightText.count - 3), height: 1))
-        _ = end
+        buffer.put(left, x: 0, y: 0, style: CellStyle(bold: true, reverse: true), clip: Rect(x: 0, y: 0, width: max(0, width - rightText.count - 3), height: 1))
         buffer.put(rightText, x: max(0, width - rightText.count), y: 0, style: CellStyle(bold: true, reverse: true))
         // Each channel's name in its colour, so the header doubles as the legend.
         var x = 0
