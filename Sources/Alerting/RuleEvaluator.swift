@@ -5,6 +5,8 @@ import SeriesStore
 
 /// What one evaluation of a group did.
 public struct GroupEvaluation: Sendable {
+    /// The group's index in the evaluator's `groups` (names may repeat across files).
+    public var groupIndex: Int
     public var group: String
     public var atMs: Int64
     public var transitions: [AlertTransition] = []
@@ -78,7 +80,7 @@ public final class RuleEvaluator: @unchecked Sendable {
     public func evaluate(group index: Int, atMs: Int64) -> GroupEvaluation {
         let started = monotonicNanos()
         let group = groups[index]
-        var result = GroupEvaluation(group: group.name, atMs: atMs)
+        var result = GroupEvaluation(groupIndex: index, group: group.name, atMs: atMs)
         for (r, rule) in group.rules.enumerated() {
             var series: [(Labels, Double)] = []
             do {

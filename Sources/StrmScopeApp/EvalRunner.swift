@@ -87,12 +87,13 @@ public enum EvalRunner {
                 lagEstimator?.update(atMs: now)
                 let evaluations = evaluator.evaluateDue(atMs: now)
                 for evaluation in evaluations {
-                    if let index = groups.firstIndex(where: { $0.name == evaluation.group }) { lastDuration[index] = evaluation.durationSeconds }
+                    lastDuration[evaluation.groupIndex] = evaluation.durationSeconds
                     for (rule, message) in evaluation.errors {
                         writeError("strmscope: warning: group \(evaluation.group), rule \(rule): \(message)")
                     }
                     for transition in evaluation.transitions {
-                        sink.write(transitionJSON(transition, rule: rule(named: transition.alertName, in: groups)) + "\n")
+                        let rule = groups[evaluation.groupIndex].rules.first { $0.name == transition.alertName }
+                        sink.write(transitionJSON(transition, rule: rule) + "\n")
                     }
                 }
                 sink.flush()
@@ -113,10 +114,6 @@ public enum EvalRunner {
             sleepUnlessStopped(ms: Int(max(10, min(1000, nextDue - clock.nowMs()))))
         }
         return 0
-    }
-
-    static func rule(named name: String, in groups: [RuleGroup]) -> Rule? {
-        groups.lazy.flatMap(\.rules).first { $0.name == name }
     }
 
     /// One JSON line per transition: what a pager or a CI log needs to act on.
