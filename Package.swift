@@ -16,6 +16,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure values shared by every module: labels, samples, metric families, events, clocks.
@@ -48,16 +53,34 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Sources: HTTP client, scrapes, the Prometheus HTTP API, the embedded log.
         .target(name: "Collectors", dependencies: ["ScopeCore", "CCurl", "SeriesStore", "StreamLog", "Exposition", "PromQL"]),
+        // zlib, for gzip bodies: OTLP requests in (bounded inflate) and out (deflate).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Gzip", dependencies: ["CZlib"]),
+        // OTLP metrics: protoc-generated types (Generated/, see scripts/generate-otlp) and the
+        // OTLP <-> Prometheus mapping of OpenTelemetry's compatibility specification.
+        .target(name: "OTLP", dependencies: ["ScopeCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The OTLP/HTTP receiver and the /metrics, /healthz, /readyz endpoints as pure request
+        // handlers, the OTLP push queue, and the Hummingbird server that carries the handlers.
+        .target(
+            name: "Exporter",
+            dependencies: ["ScopeCore", "OTLP", "Gzip", "Exposition", "SeriesStore", "Collectors",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
             dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig", "ScopeUI", "Terminal", "Alerting",
+                           "OTLP", "Exporter",
                            .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "strmscope",
             dependencies: [
-                "StrmScopeApp", "StreamLog", "ScopeCore", "Alerting",
+                "StrmScopeApp", "StreamLog", "ScopeCore", "Alerting", "Exporter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +94,9 @@ let package = Package(
         .testTarget(name: "ScopeUITests", dependencies: ["ScopeUI", "ScopeCore"], exclude: ["Golden"]),
         // RuleTests/ holds promtool-format unit-test files run by both promtool and strmscope.
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ScopeCore", "PromQL", "SeriesStore"], exclude: ["RuleTests"]),
+        .testTarget(name: "OTLPTests", dependencies: ["OTLP", "ScopeCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "ExporterTests", dependencies: ["Exporter", "OTLP", "Gzip", "ScopeCore", "SeriesStore",
+                                                          .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "ScopeUI"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig"]),

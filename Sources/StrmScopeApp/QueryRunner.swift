@@ -147,27 +147,7 @@ public enum QueryOutput {
         return "{\"status\":\"success\",\"data\":{\"resultType\":\"\(type)\",\"result\":\(body)}}"
     }
 
-    /// A JSON string literal (quote, backslash and control characters escaped).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { jsonQuoted(text) }
 
     /// Unix seconds with the milliseconds, as Prometheus writes them (`1700000000.5`).
     static func seconds(_ ms: Int64) -> String {

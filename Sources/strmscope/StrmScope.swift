@@ -19,7 +19,7 @@ struct StrmScope: ParsableCommand {
               strmscope query --log /tmp/l 'kafka_topic_partition_current_offset'
             """,
         version: "0.1.0",
-        subcommands: [ScopeCommand.self, DemoCommand.self, LogCommand.self, QueryCommand.self, EvalCommand.self, CheckCommand.self, SLOCommand.self, TestCommand.self],
+        subcommands: [ScopeCommand.self, DemoCommand.self, LogCommand.self, QueryCommand.self, EvalCommand.self, ExportCommand.self, CheckCommand.self, SLOCommand.self, TestCommand.self],
         defaultSubcommand: ScopeCommand.self
     )
 }

@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// Why a server could not start: the address in use, a host that does not resolve, …
+public struct HTTPServerStartError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Hummingbird carrying the pure `HTTPRoute` handlers. Everything protocol-related (limits,
+/// statuses, bodies) is in the handlers; this only moves bytes. Runs on its own task so the
+/// synchronous run loops of the commands are unaffected; `start` returns once the socket is bound
+/// (or throws why it could not be).
+public final class HTTPServer: Sendable {
+    /// The address actually bound (port 0 becomes the chosen port).
+    public let address: ListenAddress
+    private let task: Mutex<Task<Void, Never>?>
+
+    private init(address: ListenAddress, task: Task<Void, Never>) {
+        self.address = address
+        self.task = Mutex(task)
+    }
+
+    public static func start(_ address: ListenAddress, routes: [HTTPRoute]) throws -> HTTPServer {
+        let table = Dictionary(routes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            try await respond(request, table)
+        }
+        // Hummingbird logs to stdout by default; stdout belongs to the command's output.
+        let logger = Logger(label: "strmscope.http", factory: { _ in SwiftLogNoOpLogHandler() })
+        let bound = BoundSignal()
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "strmscope"),
+            onServerRunning: { channel in bound.succeed(channel.localAddress?.port ?? address.port) },
+            logger: logger)
+        let task = Task.detached {
+            do {
+                try await app.run()
+            } catch {
+                bound.fail("\(error)")
+            }
+        }
+        switch bound.wait(timeoutSeconds: 30) {
+        case .success(let port):
+            return HTTPServer(address: ListenAddress(host: address.host, port: port), task: task)
+        case .failure(let message):
+            task.cancel()
+            throw HTTPServerStartError(description: "cannot listen on \(address): \(message)")
+        }
+    }
+
+    public func stop() {
+        task.withLock { $0?.cancel(); $0 = nil }
+    }
+
+    private static func respond(_ request: Request, _ table: [String: HTTPRoute]) async throws -> Response {
+        let path = request.uri.path
+        guard let route = table[path] else {
+            return response(.text(404, "not found: \(path) (served here: \(table.keys.sorted().joined(separator: ", ")))"))
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        var body: [UInt8] = []
+        if route.maxBodyBytes > 0 {
+            if let length = headers["content-length"].flatMap(Int.init), length > route.maxBodyBytes {
+                return response(.text(413, "request body of \(length) bytes exceeds the limit of \(route.maxBodyBytes)"))
+            }
+            do {
+                var buffer = try await request.body.collect(upTo: route.maxBodyBytes)
+                body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            } catch {
+                return response(.text(413, "request body exceeds the limit of \(route.maxBodyBytes) bytes"))
+            }
+        }
+        let exchange = HTTPServerRequest(method: request.method.rawValue, path: path, headers: headers, body: body)
+        return response(route.handler(exchange))
+    }
+
+    private static func response(_ response: HTTPServerResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
+        }
+        return Response(status: .init(code: response.status), headers: fields,
+                        body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+}
+
+/// The server task tells the starting thread whether the socket was bound.
+private final class BoundSignal: Sendable {
+    enum Outcome: Sendable { case success(Int), failure(String) }
+    private let state = Mutex<Outcome?>(nil)
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func succeed(_ port: Int) { settle(.success(port)) }
+    func fail(_ message: String) { settle(.failure(message)) }
+
+    private func settle(_ outcome: Outcome) {
+        let first = state.withLock { state -> Bool in
+            guard state == nil else { return false }
+            state = outcome
+            return true
+        }
+        if first { semaphore.signal() }
+    }
+
+    func wait(timeoutSeconds: Int) -> Outcome {
+        if semaphore.wait(timeout: .now() + .seconds(timeoutSeconds)) == .timedOut {
+            settle(.failure("the server did not start within \(timeoutSeconds) s"))
+        }
+        return state.withLock { $0! }
+    }
+}

@@ -1,0 +1,112 @@
+import OTLP
+import ScopeCore
+import SeriesStore
+import Synchronization
+
+/// The latest value of every series received over OTLP, by family: what the sidecar exposes on
+/// /metrics and re-exports. A staleness marker removes a series; series not updated for
+/// `expiryMs` are dropped (an instance that went away must not be exposed forever), and at most
+/// `maxSeries` are kept (new series past that are counted as dropped).
+public final class ReceivedSeries: Sendable {
+    private struct Family {
+        var type: MetricType
+        var help: String
+        var points: [SeriesKey: (point: MetricPoint, seenMs: Int64)] = [:]
+    }
+
+    private struct SeriesKey: Hashable {
+        var name: String
+        var labels: Labels
+    }
+
+    private struct State {
+        var families: [String: Family] = [:]
+        var order: [String] = []
+        var series = 0
+    }
+
+    private let state = Mutex(State())
+    public let expiryMs: Int64
+    public let maxSeries: Int
+    private let metrics: SelfMetrics
+
+    public init(expiryMs: Int64 = 5 * 60_000, maxSeries: Int = 1_000_000, metrics: SelfMetrics) {
+        self.expiryMs = expiryMs
+        self.maxSeries = maxSeries
+        self.metrics = metrics
+        metrics.declare("strmscope_otlp_series", type: .gauge, help: "Series received over OTLP and currently exposed.")
+    }
+
+    /// Takes one request's conversion (the receiver's sink).
+    public func ingest(_ conversion: OTLPConversion, receivedAtMs: Int64) {
+        var refused = 0
+        let count = state.withLock { state -> Int in
+            for family in conversion.families {
+                if state.families[family.name] == nil {
+                    state.families[family.name] = Family(type: family.type, help: family.help)
+                    state.order.append(family.name)
+                }
+                for point in family.points {
+                    let key = SeriesKey(name: point.name, labels: point.labels)
+                    if point.value.isStaleMarker {
+                        if state.families[family.name]!.points.removeValue(forKey: key) != nil { state.series -= 1 }
+                        continue
+                    }
+                    if state.families[family.name]!.points[key] == nil {
+                        guard state.series < maxSeries else { refused += 1; continue }
+                        state.series += 1
+                    }
+                    state.families[family.name]!.points[key] = (point, receivedAtMs)
+                }
+            }
+            return state.series
+        }
+        metrics.set("strmscope_otlp_series", Labels(), Double(count))
+        if refused > 0 { metrics.add("strmscope_otlp_points_dropped_total", ["reason": "series_limit"], Double(refused)) }
+    }
+
+    /// Every family with its current points (sorted by series for a stable exposition),
+    /// forgetting series older than the expiry first. Timestamps are kept: the exporter sends
+    /// them on; /metrics callers drop them.
+    public func snapshot(nowMs: Int64) -> [MetricFamily] {
+        let (families, count) = state.withLock { state -> ([MetricFamily], Int) in
+            var out: [MetricFamily] = []
+            for name in state.order {
+                var family = state.families[name]!
+                let before = family.points.count
+                family.points = family.points.filter { nowMs - $0.value.seenMs <= expiryMs }
+                state.series -= before - family.points.count
+                state.families[name] = family
+                guard !family.points.isEmpty else { continue }
+                let points = family.points.values.map(\.point).sorted {
+                    $0.name != $1.name ? $0.name < $1.name : $0.labels.pairs.lexicographicallyPrecedes($1.labels.pairs)
+                }
+                out.append(MetricFamily(name: name, type: family.type, help: family.help, points: points))
+            }
+            return (out, state.series)
+        }
+        metrics.set("strmscope_otlp_series", Labels(), Double(count))
+        return families
+    }
+}
+
+/// The receiver's sink for the scope and eval: every received point into the store, as a
+/// sample of `__name__` plus its labels at its own timestamp.
+public func storeSink(_ store: SeriesStore, metrics: SelfMetrics) -> @Sendable (OTLPConversion) -> Void {
+    metrics.declare("strmscope_otlp_samples_rejected_total", type: .counter,
+                    help: "Samples from OTLP the store refused (out of order, too old, limits).")
+    return { conversion in
+        var rejected = 0
+        for family in conversion.families {
+            for point in family.points {
+                do {
+                    _ = try store.append(point.labels.setting("__name__", point.name),
+                                         timestampMs: point.timestampMs ?? 0, value: point.value)
+                } catch {
+                    rejected += 1
+                }
+            }
+        }
+        if rejected > 0 { metrics.add("strmscope_otlp_samples_rejected_total", Labels(), Double(rejected)) }
+    }
+}

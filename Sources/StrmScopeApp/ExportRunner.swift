@@ -1,0 +1,158 @@
+import Collectors
+import Exporter
+import Exposition
+import Foundation
+import OTLP
+import ScopeCore
+import StreamLog
+import Synchronization
+
+public struct ExportOptions: Sendable {
+    public var logDirectory: String?
+    public var scrapeURLs: [String] = []
+    public var otlpListen: ListenAddress?
+    public var receiver = OTLPReceiver.Options()
+    /// nil: only /metrics is served (an OTLP → Prometheus bridge).
+    public var endpoint: String?
+    public var intervalMs: Int64 = 15_000
+    public var resource: [(key: String, value: String)] = []
+    public var headers: [(name: String, value: String)] = []
+    public var queueSize = 64
+    public var listen = ListenAddress(host: "127.0.0.1", port: 9464)
+    public var timeoutMs: Int64 = 10_000
+    public var shutdownTimeoutMs: Int64 = 5_000
+
+    public init() {}
+}
+
+/// `strmscope export`: every interval, collect the sources (embedded log, scrapes, what the
+/// OTLP receiver got), keep the result for /metrics and, with an endpoint, queue it as one OTLP
+/// request for the pusher thread. SIGINT/SIGTERM: one last collection, then the queue is flushed
+/// until the shutdown deadline.
+public enum ExportRunner {
+    public static func run(_ options: ExportOptions, clock: any Clock = SystemClock()) throws {
+        installStopHandlers()
+        let metrics = SelfMetrics()
+        metrics.declare("strmscope_collect_duration_seconds", type: .gauge, help: "Duration of the last collection, by source.", labels: [])
+        metrics.declare("strmscope_scrape_duration_seconds", type: .gauge, help: "Duration of the last scrape, by target.", labels: [])
+        metrics.declare("strmscope_export_collections_total", type: .counter, help: "Collections of the sources.")
+        let log = try options.logDirectory.map { try StreamLog.open(directory: $0, readOnly: true) }
+        let received = options.otlpListen == nil ? nil : ReceivedSeries(metrics: metrics)
+        let report: @Sendable (String) -> Void = { writeError("strmscope: warning: \($0)") }
+
+        let latest = Mutex<[MetricFamily]?>(nil)
+        let endpoint = MetricsEndpoint(
+            families: {
+                // Received points keep their own time for OTLP; on /metrics the scrape time is the time.
+                let collected = (latest.withLock { $0 } ?? []).map { family -> MetricFamily in
+                    var family = family
+                    for i in family.points.indices { family.points[i].timestampMs = nil }
+                    return family
+                }
+                return collected + metrics.families
+            },
+            notReadyReason: { latest.withLock { $0 } == nil ? "the first collection has not finished" : nil })
+        let server = try HTTPServer.start(options.listen, routes: endpoint.routes)
+        defer { server.stop() }
+        writeError("strmscope export: serving http://\(server.address)/metrics (/healthz, /readyz)")
+
+        var receiverServer: HTTPServer?
+        if let address = options.otlpListen, let received {
+            let receiver = OTLPReceiver(options: options.receiver, metrics: metrics, clock: clock, report: report) { conversion in
+                received.ingest(conversion, receivedAtMs: clock.nowMs())
+            }
+            receiverServer = try HTTPServer.start(address, routes: [receiver.route])
+            writeError("strmscope export: receiving OTLP on http://\(receiverServer!.address)\(OTLPReceiver.path)")
+        }
+        defer { receiverServer?.stop() }
+
+        let pusher = options.endpoint.map { url -> OTLPPusher in
+            var pushOptions = OTLPPusher.Options(endpoint: OTLPPusher.metricsURL(url))
+            pushOptions.headers = options.headers
+            pushOptions.queueCapacity = options.queueSize
+            pushOptions.timeoutMs = options.timeoutMs
+            return OTLPPusher(options: pushOptions, metrics: metrics, clock: clock, report: { writeError("strmscope: \($0)") })
+        }
+        pusher?.start()
+        if let pusher { writeError("strmscope export: pushing to \(pusher.options.endpoint) every \(formatDurationMs(options.intervalMs))") }
+        let mapper = PrometheusToOTLP(resourceAttributes: options.resource, startTimeUnixNano: UInt64(clock.nowMs()) * 1_000_000)
+
+        func collect() {
+            let now = clock.nowMs()
+            var families: [MetricFamily] = []
+            if let log {
+                let started = monotonicNanos()
+                log.refreshFromWriter()
+                families += log.metricFamilies().map { labelled($0, job: "strmscope", instance: "embedded-log") }
+                metrics.set("strmscope_collect_duration_seconds", ["source": "log"], Double(monotonicNanos() - started) / 1e9)
+            }
+            for url in options.scrapeURLs {
+                families += scrape(url, timeoutMs: min(options.timeoutMs, options.intervalMs), metrics: metrics, report: report)
+            }
+            if let received { families += received.snapshot(nowMs: now) }
+            latest.withLock { $0 = families }
+            metrics.add("strmscope_export_collections_total", Labels(), 1)
+            if let pusher {
+                let (request, points) = mapper.request(families, collectedAtMs: now)
+                if points > 0 { pusher.enqueue(request, points: points) }
+            }
+        }
+
+        var nextDue = clock.nowMs()
+        while !isStopRequested {
+            if clock.nowMs() >= nextDue {
+                collect()
+                nextDue += options.intervalMs
+                // After a stall (suspended process), skip the missed rounds rather than burst.
+                if nextDue <= clock.nowMs() { nextDue = clock.nowMs() + options.intervalMs }
+            }
+            sleepUnlessStopped(ms: Int(max(1, min(250, nextDue - clock.nowMs()))))
+        }
+        if let pusher {
+            collect()
+            let left = pusher.shutdown(deadlineMs: options.shutdownTimeoutMs)
+            if left > 0 {
+                writeError("strmscope export: \(left) batch(es) not delivered within the \(formatDurationMs(options.shutdownTimeoutMs)) shutdown deadline")
+            }
+        }
+    }
+
+    /// Adds `job`/`instance` to every point that lacks them (as a scrape would).
+    static func labelled(_ family: MetricFamily, job: String, instance: String) -> MetricFamily {
+        var family = family
+        for i in family.points.indices {
+            var labels = family.points[i].labels
+            if labels["job"] == nil { labels = labels.setting("job", job) }
+            if labels["instance"] == nil { labels = labels.setting("instance", instance) }
+            family.points[i].labels = labels
+        }
+        return family
+    }
+
+    /// One scrape as families (types kept for OTLP), plus `up` and the scrape's duration.
+    static func scrape(_ url: String, timeoutMs: Int64, metrics: SelfMetrics, report: @Sendable (String) -> Void) -> [MetricFamily] {
+        let target = ScrapeTarget(url: url)
+        let started = monotonicNanos()
+        var families: [MetricFamily] = []
+        var up = 1.0
+        do {
+            let response = try HTTPClient.perform(HTTPRequest(url: url, headers: [("Accept", Scraper.acceptHeader)], timeoutMs: timeoutMs))
+            guard response.status == 200 else { throw CommandError("HTTP status \(response.status)") }
+            families = try ExpositionParser.parseFamilies(
+                response.body, dialect: expositionDialect(contentType: response.header("content-type")),
+                strictness: .prometheusCompatible, file: url)
+                .map { labelled($0, job: target.job, instance: target.instance) }
+        } catch let error as ParseError {
+            up = 0
+            report("scrape \(url) failed: \(error.headline)")
+        } catch {
+            up = 0
+            report("scrape \(url) failed: \(error)")
+        }
+        let duration = Double(monotonicNanos() - started) / 1e9
+        metrics.set("strmscope_scrape_duration_seconds", ["instance": target.instance], duration)
+        var upFamily = MetricFamily(name: "up", type: .gauge, help: "1 when the last scrape of the target succeeded.")
+        upFamily.add(["job": target.job, "instance": target.instance], up)
+        return (up == 1 ? families : []) + [upFamily]
+    }
+}

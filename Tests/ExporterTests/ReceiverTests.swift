@@ -1,0 +1,318 @@
+import Foundation
+import Gzip
+import OTLP
+import ScopeCore
+import SeriesStore
+import SwiftProtobuf
+import Synchronization
+import Testing
+
+@testable import Exporter
+
+private final class ManualClock: Clock, @unchecked Sendable {
+    var now: Int64 = 1_000_000
+    func nowMs() -> Int64 { now }
+}
+
+private func gaugeRequest(_ value: Double = 7, name: String = "queue.depth") -> ExportMetricsServiceRequest {
+    var point = OTLPNumberDataPoint()
+    point.asDouble = value
+    point.timeUnixNano = 5_000_000_000
+    var metric = OTLPMetric()
+    metric.name = name
+    metric.gauge.dataPoints = [point]
+    var scope = OTLPScopeMetrics()
+    scope.metrics = [metric]
+    var rm = OTLPResourceMetrics()
+    var kv = OTLPKeyValue()
+    kv.key = "service.name"
+    kv.value.stringValue = "billing"
+    rm.resource.attributes = [kv]
+    rm.scopeMetrics = [scope]
+    var request = ExportMetricsServiceRequest()
+    request.resourceMetrics = [rm]
+    return request
+}
+
+private final class Received: Sendable {
+    let list = Mutex<[OTLPConversion]>([])
+    func withLock<T>(_ body: (inout [OTLPConversion]) -> T) -> T { list.withLock { body(&$0) } }
+}
+
+private struct Harness {
+    let receiver: OTLPReceiver
+    let metrics = SelfMetrics()
+    let received = Received()
+
+    init(token: String? = nil, maxBody: Int = 4 << 20, maxDecompressed: Int = 32 << 20) {
+        var options = OTLPReceiver.Options()
+        options.token = token
+        options.maxBodyBytes = maxBody
+        options.maxDecompressedBytes = maxDecompressed
+        let received = received
+        receiver = OTLPReceiver(options: options, metrics: metrics, clock: ManualClock()) { conversion in
+            received.withLock { $0.append(conversion) }
+        }
+    }
+
+    func post(_ body: [UInt8], type: String = "application/x-protobuf", encoding: String? = nil, auth: String? = nil,
+              method: String = "POST", path: String = "/v1/metrics") -> HTTPServerResponse {
+        var headers = ["Content-Type": type]
+        if let encoding { headers["Content-Encoding"] = encoding }
+        if let auth { headers["Authorization"] = auth }
+        return receiver.handle(HTTPServerRequest(method: method, path: path, headers: headers, body: body))
+    }
+}
+
+private func protobuf(_ request: ExportMetricsServiceRequest) -> [UInt8] { try! request.serializedBytes() }
+
+@Suite struct OTLPReceiverTests {
+    @Test func protobufRequestIsMappedAndAnsweredWithAnEmptyResponse() throws {
+        let h = Harness()
+        let response = h.post(protobuf(gaugeRequest()))
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"] == "application/x-protobuf")
+        #expect(try ExportMetricsServiceResponse(serializedBytes: response.body) == ExportMetricsServiceResponse())
+        let families = h.received.withLock { $0 }.flatMap(\.families)
+        #expect(families.map(\.name) == ["queue_depth"])
+        #expect(families[0].points[0] == MetricPoint(name: "queue_depth", labels: ["job": "billing"], value: 7, timestampMs: 5_000))
+        #expect(h.metrics.value("strmscope_otlp_requests_total", ["code": "200"]) == 1)
+        #expect(h.metrics.value("strmscope_otlp_points_received_total") == 1)
+    }
+
+    @Test func jsonAndGzipAreAccepted() throws {
+        let h = Harness()
+        let json = Array(try gaugeRequest(3).jsonString().utf8)
+        #expect(h.post(json, type: "application/json; charset=utf-8").status == 200)
+        let gz = h.post(Gzip.compress(protobuf(gaugeRequest(4))), encoding: "gzip")
+        #expect(gz.status == 200)
+        #expect(h.received.withLock { $0 }.map { $0.families[0].points[0].value } == [3, 4])
+    }
+
+    @Test func partialSuccessNamesRejectedPoints() throws {
+        let h = Harness()
+        var request = gaugeRequest()
+        var exp = OTLPMetric()
+        exp.name = "sizes"
+        exp.exponentialHistogram.dataPoints = [.init(), .init(), .init()]
+        request.resourceMetrics[0].scopeMetrics[0].metrics.append(exp)
+        let response = h.post(protobuf(request))
+        #expect(response.status == 200)
+        let decoded = try ExportMetricsServiceResponse(serializedBytes: response.body)
+        #expect(decoded.partialSuccess.rejectedDataPoints == 3)
+        #expect(decoded.partialSuccess.errorMessage.contains("exponential histograms"))
+        #expect(h.metrics.value("strmscope_otlp_points_dropped_total", ["reason": "exponential_histogram"]) == 3)
+    }
+
+    @Test func badInputGetsTheRightStatusAndTheReceiverGoesOn() {
+        let h = Harness(token: "s3cret", maxBody: 1_000, maxDecompressed: 10_000)
+        let auth = "Bearer s3cret"
+        let valid = protobuf(gaugeRequest())
+        let cases: [(String, HTTPServerResponse, Int)] = [
+            ("truncated protobuf", h.post(Array(valid.prefix(valid.count / 2)), auth: auth), 400),
+            ("random bytes", h.post((0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }, auth: auth), 400),
+            ("invalid JSON", h.post(Array("{\"resourceMetrics\":[".utf8), type: "application/json", auth: auth), 400),
+            ("wrong content type", h.post(valid, type: "text/plain", auth: auth), 415),
+            ("unknown encoding", h.post(valid, encoding: "br", auth: auth), 415),
+            ("not gzip", h.post(valid, encoding: "gzip", auth: auth), 400),
+            ("gzip bomb", h.post(Gzip.compress([UInt8](repeating: 0, count: 1_000_000)), encoding: "gzip", auth: auth), 413),
+            ("oversize body", h.post([UInt8](repeating: 0, count: 1_001), auth: auth), 413),
+            ("wrong token", h.post(valid, auth: "Bearer nope"), 401),
+            ("missing token", h.post(valid), 401),
+            ("GET", h.post([], method: "GET"), 405),
+            ("other path", h.post(valid, auth: auth, path: "/v1/traces"), 404),
+            ("valid after all that", h.post(valid, auth: auth), 200),
+        ]
+        for (name, response, status) in cases {
+            #expect(response.status == status, "\(name): \(response.status) \(response.bodyText)")
+        }
+        #expect(h.metrics.value("strmscope_otlp_requests_total", ["code": "400"]) == 4)
+        #expect(h.received.withLock { $0.count } == 1)
+    }
+
+    @Test func errorBodiesAreGoogleRPCStatus() {
+        let h = Harness()
+        let response = h.post([0xff, 0xff, 0xff])
+        #expect(response.status == 400)
+        // Field 1 (code) = 3 INVALID_ARGUMENT, then field 2 (message) length-delimited.
+        #expect(Array(response.body.prefix(3)) == [0x08, 3, 0x12])
+        let message = String(decoding: response.body.dropFirst(4), as: UTF8.self)
+        #expect(Int(response.body[3]) == message.utf8.count)
+        #expect(message.hasPrefix("invalid protobuf ExportMetricsServiceRequest"))
+        let json = h.post(Array("nope".utf8), type: "application/json")
+        #expect(json.bodyText.hasPrefix("{\"code\":3,\"message\":\"invalid OTLP/JSON"))
+    }
+
+    @Test func droppedKindsAreReportedOnce() {
+        let reports = Mutex<[String]>([])
+        let receiver = OTLPReceiver(metrics: SelfMetrics(), clock: ManualClock(), report: { m in reports.withLock { $0.append(m) } }) { _ in }
+        var request = gaugeRequest()
+        var exp = OTLPMetric()
+        exp.name = "sizes"
+        exp.exponentialHistogram.dataPoints = [.init()]
+        request.resourceMetrics[0].scopeMetrics[0].metrics.append(exp)
+        for _ in 0..<3 {
+            _ = receiver.handle(HTTPServerRequest(method: "POST", path: "/v1/metrics", headers: ["content-type": "application/x-protobuf"], body: protobuf(request)))
+        }
+        #expect(reports.withLock { $0.count } == 1)
+    }
+
+    @Test func storeSinkAppendsEveryPoint() throws {
+        let store = SeriesStore()
+        let metrics = SelfMetrics()
+        let receiver = OTLPReceiver(metrics: metrics, clock: ManualClock(), sink: storeSink(store, metrics: metrics))
+        _ = receiver.handle(HTTPServerRequest(method: "POST", path: "/v1/metrics", headers: ["content-type": "application/x-protobuf"],
+                                              body: protobuf(gaugeRequest(9))))
+        let series = try store.select([try LabelMatcher("__name__", .equal, "queue_depth")], minMs: 0, maxMs: 10_000)
+        #expect(series.count == 1)
+        #expect(series.first?.samples.map { $0.value } == [9])
+        #expect(series.first?.labels["job"] == "billing")
+    }
+}
+
+@Suite struct GzipTests {
+    @Test func roundTripAndLimits() throws {
+        let data = Array(String(repeating: "kafka_consumergroup_lag 12\n", count: 1000).utf8)
+        let compressed = Gzip.compress(data)
+        #expect(compressed.count < data.count / 10)
+        #expect(try Gzip.decompress(compressed, limit: data.count) == data)
+        #expect(throws: GzipError.tooLarge(limit: data.count - 1)) { try Gzip.decompress(compressed, limit: data.count - 1) }
+        #expect(try Gzip.decompress(Gzip.compress([]), limit: 10) == [])
+    }
+
+    @Test func everyTruncationIsAnError() {
+        let compressed = Gzip.compress(Array("hello, collector".utf8))
+        for cut in 0..<compressed.count {
+            #expect(throws: GzipError.self) { try Gzip.decompress(Array(compressed[..<cut]), limit: 1000) }
+        }
+        #expect(throws: GzipError.self) { try Gzip.decompress(compressed + [0], limit: 1000) }
+    }
+}
+
+@Suite struct MetricsEndpointTests {
+    let endpoint = MetricsEndpoint(
+        families: { [MetricFamily(name: "up", type: .gauge, help: "Up.", points: [MetricPoint(name: "up", labels: ["job": "a"], value: 1)])] },
+        notReadyReason: { nil })
+
+    @Test func negotiatesTextOrOpenMetrics() {
+        let text = endpoint.metrics(HTTPServerRequest(method: "GET", path: "/metrics"))
+        #expect(text.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(text.bodyText == "# HELP up Up.\n# TYPE up gauge\nup{job=\"a\"} 1\n")
+        let om = endpoint.metrics(HTTPServerRequest(method: "GET", path: "/metrics", headers: [
+            "Accept": "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3"]))
+        #expect(om.headers["content-type"]?.hasPrefix("application/openmetrics-text") == true)
+        #expect(om.bodyText.hasSuffix("# EOF\n"))
+    }
+
+    @Test func readinessFollowsTheReason() {
+        let notReady = MetricsEndpoint(families: { [] }, notReadyReason: { "warming up" })
+        let readyz = notReady.routes.first { $0.path == "/readyz" }!.handler
+        #expect(readyz(HTTPServerRequest(method: "GET", path: "/readyz")).status == 503)
+        #expect(endpoint.routes.first { $0.path == "/readyz" }!.handler(HTTPServerRequest(method: "GET", path: "/readyz")).status == 200)
+        #expect(endpoint.routes.first { $0.path == "/healthz" }!.handler(HTTPServerRequest(method: "GET", path: "/healthz")).bodyText == "ok\n")
+    }
+
+    @Test func listenAddresses() {
+        #expect(ListenAddress("127.0.0.1:4318") == ListenAddress(host: "127.0.0.1", port: 4318))
+        #expect(ListenAddress(":9464") == ListenAddress(host: "0.0.0.0", port: 9464))
+        #expect(ListenAddress("[::1]:0") == ListenAddress(host: "::1", port: 0))
+        #expect(ListenAddress("localhost") == nil)
+        #expect(ListenAddress("host:99999") == nil)
+        #expect(ListenAddress("::1:80") == nil)
+    }
+}
+
+@Suite struct ExportQueueTests {
+    private func batch(_ n: Int) -> ExportBatch { ExportBatch(body: [UInt8(n)], points: n, createdAtMs: Int64(n)) }
+
+    @Test func fullQueueDropsTheOldestAndKeepsTheNewest() {
+        var queue = BoundedBatchQueue(capacity: 3)
+        var dropped: [Int] = []
+        for n in 1...10 {
+            if let d = queue.push(batch(n)) { dropped.append(d.points) }
+            #expect(queue.count <= 3)
+        }
+        #expect(dropped == [1, 2, 3, 4, 5, 6, 7])
+        #expect([queue.popFirst(), queue.popFirst(), queue.popFirst(), queue.popFirst()].map { $0?.points } == [8, 9, 10, nil])
+    }
+
+    @Test func longRunsStayCompact() {
+        var queue = BoundedBatchQueue(capacity: 2)
+        for n in 0..<10_000 {
+            _ = queue.push(batch(n % 200))
+            if n % 3 == 0 { _ = queue.popFirst() }
+        }
+        // The last step (n = 9999) pushed into a full queue and then popped one.
+        #expect(queue.count == 1)
+        #expect(queue.removeAll().map(\.points) == [9999 % 200])
+        #expect(queue.isEmpty)
+    }
+
+    @Test func retryClassification() {
+        #expect(RetryPolicy.outcome(status: 200, retryAfter: nil, nowMs: 0) == .delivered)
+        #expect(RetryPolicy.outcome(status: nil, retryAfter: nil, nowMs: 0) == .retry(retryAfterMs: nil))
+        #expect(RetryPolicy.outcome(status: 503, retryAfter: "3", nowMs: 0) == .retry(retryAfterMs: 3_000))
+        #expect(RetryPolicy.outcome(status: 429, retryAfter: "Wed, 21 Oct 2015 07:28:10 GMT", nowMs: 1_445_412_480_000) == .retry(retryAfterMs: 10_000))
+        #expect(RetryPolicy.outcome(status: 400, retryAfter: nil, nowMs: 0) == .rejected)
+        #expect(RetryPolicy.outcome(status: 413, retryAfter: "5", nowMs: 0) == .rejected)
+    }
+
+    @Test func backoffGrowsWithJitterAndHonoursRetryAfter() {
+        let policy = RetryPolicy()
+        #expect(policy.backoffMs(attempt: 1, retryAfterMs: nil, random: 0.5) == 500)
+        #expect(policy.backoffMs(attempt: 2, retryAfterMs: nil, random: 0.5) == 1_000)
+        #expect(policy.backoffMs(attempt: 3, retryAfterMs: nil, random: 0) == 1_600)
+        #expect(policy.backoffMs(attempt: 3, retryAfterMs: nil, random: 0.999) > 2_390)
+        #expect(policy.backoffMs(attempt: 40, retryAfterMs: nil, random: 0.5) == 5_000)
+        #expect(policy.backoffMs(attempt: 1, retryAfterMs: 20_000, random: 0.5) == 20_000)
+        #expect(policy.backoffMs(attempt: 1, retryAfterMs: 3_600_000, random: 0.5) == 60_000)
+    }
+
+    @Test func endpointGetsTheMetricsPathOnlyWhenItHasNone() {
+        #expect(OTLPPusher.metricsURL("http://collector:4318") == "http://collector:4318/v1/metrics")
+        #expect(OTLPPusher.metricsURL("http://collector:4318/") == "http://collector:4318/v1/metrics")
+        #expect(OTLPPusher.metricsURL("https://otlp.example.com/otlp/v1/metrics") == "https://otlp.example.com/otlp/v1/metrics")
+    }
+}
+
+@Suite struct PrometheusToOTLPTests {
+    @Test func familiesMapToOTLPAndBackToTheSameSeries() throws {
+        let families = [
+            MetricFamily(name: "strm_records_produced_total", type: .counter, help: "Records.", points: [
+                MetricPoint(name: "strm_records_produced_total", labels: ["job": "strmscope", "instance": "log", "topic": "orders"], value: 30)]),
+            MetricFamily(name: "kafka_consumergroup_lag", type: .gauge, help: "Lag.", points: [
+                MetricPoint(name: "kafka_consumergroup_lag", labels: ["job": "strmscope", "instance": "log", "partition": "0"], value: 4)]),
+            MetricFamily(name: "lat", type: .histogram, help: "", points: Histogram.observed([0.1, 1], [0.05, 0.5, 0.7, 3]).points(name: "lat", labels: ["job": "strmscope", "instance": "log"])),
+        ]
+        let mapper = PrometheusToOTLP(resourceAttributes: [(key: "deployment.environment", value: "ci")], startTimeUnixNano: 1)
+        let (request, points) = mapper.request(families, collectedAtMs: 2_000)
+        #expect(points == 3)
+        #expect(request.resourceMetrics.count == 1)
+        let resource = request.resourceMetrics[0].resource.attributes.map { "\($0.key)=\($0.value.stringValue)" }
+        #expect(resource == ["service.name=strmscope", "deployment.environment=ci", "service.instance.id=log"])
+        let metrics = request.resourceMetrics[0].scopeMetrics[0].metrics
+        #expect(metrics.map(\.name) == ["strm_records_produced", "kafka_consumergroup_lag", "lat"])
+        #expect(metrics[0].sum.isMonotonic && metrics[0].sum.aggregationTemporality == .cumulative)
+        #expect(metrics[2].histogram.dataPoints[0].bucketCounts == [1, 2, 1])
+        #expect(metrics[2].histogram.dataPoints[0].explicitBounds == [0.1, 1])
+
+        // And back through the receiver's mapping: the same names, labels and values.
+        var back = OTLPToPrometheus()
+        let conversion = back.convert(request, receivedAtMs: 0)
+        var seen: [String: Double] = [:]
+        for family in conversion.families where family.name != "target_info" {
+            for p in family.points { seen["\(p.name)\(p.labels.removing("otel_scope_name").removing("otel_scope_version"))"] = p.value }
+        }
+        var expected: [String: Double] = [:]
+        for family in families { for p in family.points { expected["\(p.name)\(p.labels)"] = p.value } }
+        #expect(seen == expected)
+    }
+}
+
+extension Histogram {
+    static func observed(_ bounds: [Double], _ values: [Double]) -> Histogram {
+        var h = Histogram(upperBounds: bounds)
+        for v in values { h.observe(v) }
+        return h
+    }
+}
