@@ -5,12 +5,16 @@ public struct HTTPServerRequest: Sendable {
     public var path: String
     public var headers: [String: String]
     public var body: [UInt8]
+    /// Set (with `body` left empty) when the body was larger than the route's limit: the server
+    /// stops reading it, the handler answers 413 in its own format after its other checks.
+    public var bodyTooLarge: Int?
 
-    public init(method: String, path: String, headers: [String: String] = [:], body: [UInt8] = []) {
+    public init(method: String, path: String, headers: [String: String] = [:], body: [UInt8] = [], bodyTooLarge: Int? = nil) {
         self.method = method
         self.path = path
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         self.body = body
+        self.bodyTooLarge = bodyTooLarge
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
@@ -34,8 +38,8 @@ public struct HTTPServerResponse: Sendable, Equatable {
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A route: the path it serves, the largest body it accepts (larger gets 413 before the handler
-/// runs, without reading the rest), and the handler.
+/// A route: the path it serves, the largest body it reads (a larger one is not read further and
+/// reaches the handler as `bodyTooLarge`), and the handler.
 public struct HTTPRoute: Sendable {
     public var path: String
     public var maxBodyBytes: Int

@@ -68,18 +68,21 @@ public final class HTTPServer: Sendable {
             headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
         }
         var body: [UInt8] = []
+        var tooLarge: Int?
         if route.maxBodyBytes > 0 {
             if let length = headers["content-length"].flatMap(Int.init), length > route.maxBodyBytes {
-                return response(.text(413, "request body of \(length) bytes exceeds the limit of \(route.maxBodyBytes)"))
-            }
-            do {
-                var buffer = try await request.body.collect(upTo: route.maxBodyBytes)
-                body = buffer.readBytes(length: buffer.readableBytes) ?? []
-            } catch {
-                return response(.text(413, "request body exceeds the limit of \(route.maxBodyBytes) bytes"))
+                tooLarge = length
+            } else {
+                do {
+                    var buffer = try await request.body.collect(upTo: route.maxBodyBytes)
+                    body = buffer.readBytes(length: buffer.readableBytes) ?? []
+                } catch {
+                    // Chunked and over the limit: its size is unknown, only that it is larger.
+                    tooLarge = route.maxBodyBytes + 1
+                }
             }
         }
-        let exchange = HTTPServerRequest(method: request.method.rawValue, path: path, headers: headers, body: body)
+        let exchange = HTTPServerRequest(method: request.method.rawValue, path: path, headers: headers, body: body, bodyTooLarge: tooLarge)
         return response(route.handler(exchange))
     }
 

@@ -6,8 +6,9 @@ import ScopeCore
 
 /// Pushes OTLP/HTTP batches from a bounded queue on its own thread: one request at a time,
 /// retried per `RetryPolicy`. While the collector is down the queue fills and then drops its
-/// oldest batches (counted), so memory stays bounded (capacity + the one in flight) and what is
-/// delivered when it returns is the newest data.
+/// oldest batches (counted), and the batch being retried is given up once newer ones overflow
+/// the queue: memory stays bounded (capacity + the one in flight) and what is delivered when the
+/// collector returns is the newest data, oldest of it first.
 public final class OTLPPusher: @unchecked Sendable {
     public struct Options: Sendable {
         public var endpoint: String
@@ -31,6 +32,9 @@ public final class OTLPPusher: @unchecked Sendable {
     private var thread: Thread?
     private var finished = false
     private var lastError: String?
+    /// Batches the queue dropped when full, ever (guarded by `condition`): a batch being retried
+    /// while this grows is older than everything waiting, and is given up for them.
+    private var overflowDrops = 0
 
     public init(options: Options, metrics: SelfMetrics, clock: any Clock = SystemClock(),
                 report: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -73,6 +77,7 @@ public final class OTLPPusher: @unchecked Sendable {
         let batch = ExportBatch(body: Gzip.compress(bytes), points: points, createdAtMs: clock.nowMs())
         condition.lock()
         let dropped = stopping ? nil : queue.push(batch)
+        if dropped != nil { overflowDrops += 1 }
         let depth = queue.count
         condition.signal()
         condition.unlock()
@@ -125,6 +130,7 @@ public final class OTLPPusher: @unchecked Sendable {
 
     private func deliver(_ batch: ExportBatch) {
         let firstAttemptMs = clock.nowMs()
+        let dropsWhenTaken = locked { overflowDrops }
         var attempt = 0
         while true {
             attempt += 1
@@ -168,6 +174,11 @@ public final class OTLPPusher: @unchecked Sendable {
                     countDropped(batch, reason: "shutdown")
                     return
                 }
+                // The queue overflowed meanwhile: newer data is waiting, this batch is the oldest.
+                if locked({ overflowDrops }) != dropsWhenTaken {
+                    countDropped(batch, reason: "queue_full")
+                    return
+                }
             }
         }
     }
@@ -182,6 +193,12 @@ public final class OTLPPusher: @unchecked Sendable {
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wakeMs - clock.nowMs()) / 1000))
         }
         return !(stopping && clock.nowMs() > flushDeadlineMs)
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
     }
 
     private func noteError(_ message: String) {

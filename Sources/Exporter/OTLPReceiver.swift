@@ -90,8 +90,8 @@ public final class OTLPReceiver: Sendable {
                 return response
             }
         }
-        guard request.body.count <= options.maxBodyBytes else {
-            return status(413, "request body of \(request.body.count) bytes exceeds the limit of \(options.maxBodyBytes)", encoding)
+        if let size = request.bodyTooLarge ?? (request.body.count > options.maxBodyBytes ? request.body.count : nil) {
+            return status(413, "request body of \(size) bytes exceeds the limit of \(options.maxBodyBytes)", encoding)
         }
         var body = request.body
         switch (request.header("content-encoding") ?? "identity").trimmingSpaces.lowercased() {

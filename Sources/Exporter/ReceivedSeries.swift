@@ -78,9 +78,7 @@ public final class ReceivedSeries: Sendable {
                 state.series -= before - family.points.count
                 state.families[name] = family
                 guard !family.points.isEmpty else { continue }
-                let points = family.points.values.map(\.point).sorted {
-                    $0.name != $1.name ? $0.name < $1.name : $0.labels.pairs.lexicographicallyPrecedes($1.labels.pairs)
-                }
+                let points = family.points.values.map(\.point).sorted(by: exposedBefore)
                 out.append(MetricFamily(name: name, type: family.type, help: family.help, points: points))
             }
             return (out, state.series)
@@ -88,6 +86,17 @@ public final class ReceivedSeries: Sendable {
         metrics.set("strmscope_otlp_series", Labels(), Double(count))
         return families
     }
+}
+
+/// Exposition order: the lines of one series together (a histogram's buckets, `_count`, `_sum`),
+/// buckets and quantiles in increasing numeric order (`+Inf` last), as OpenMetrics requires.
+func exposedBefore(_ a: MetricPoint, _ b: MetricPoint) -> Bool {
+    let series = { (p: MetricPoint) in p.labels.removing("le").removing("quantile").pairs }
+    let (sa, sb) = (series(a), series(b))
+    if sa != sb { return sa.lexicographicallyPrecedes(sb) }
+    if a.name != b.name { return a.name < b.name }
+    let bound = { (p: MetricPoint) in (p.labels["le"] ?? p.labels["quantile"]).flatMap { Double($0) } ?? -.infinity }
+    return bound(a) < bound(b)
 }
 
 /// The receiver's sink for the scope and eval: every received point into the store, as a

@@ -144,8 +144,16 @@ public struct ScrapedSample: Sendable {
     }
 
     /// A parsed exposition point, with the target's labels (`job`, `instance`) layered on top.
+    /// As Prometheus with `honor_labels: false`: a target label the series has itself is kept
+    /// as `exported_<name>` (a federating or OTLP-bridging target's `job` is not lost).
     public init(_ point: MetricPoint, targetLabels: Labels = Labels()) {
-        self.labels = Labels(point.labels.pairs + targetLabels.pairs + [Label("__name__", point.name)])
+        var own = point.labels.pairs
+        for target in targetLabels.pairs {
+            if let i = own.firstIndex(where: { $0.name == target.name }), !own[i].value.isEmpty {
+                own[i] = Label("exported_" + target.name, own[i].value)
+            }
+        }
+        self.labels = Labels(own + targetLabels.pairs + [Label("__name__", point.name)])
         self.value = point.value
         self.timestampMs = point.timestampMs
     }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Alerting
 import Collectors
+import Exporter
 import Exposition
 import Foundation
 import PromQL
@@ -31,6 +32,8 @@ public struct EvalOptions: Sendable {
     public var externalLabels: [String: String] = [:]
     /// After each round, a JSON line on stderr with how long evaluation took (for benchmarks).
     public var stats = false
+    /// An OTLP receiver writing into the rules' store.
+    public var otlp: OTLPListen?
 
     public init(ruleFiles: [String]) { self.ruleFiles = ruleFiles }
 }
@@ -50,6 +53,9 @@ public enum EvalRunner {
         storeOptions.retentionMs = options.retentionMs
         let store = SeriesStore(options: storeOptions, clock: clock)
         for file in options.files { try QueryRunner.loadFile(file, into: store, now: clock.nowMs()) }
+        let receiver = try options.otlp?.start(into: store, report: { writeError("strmscope: warning: \($0)") })
+        defer { receiver?.stop() }
+        if let receiver { writeError("strmscope eval: receiving OTLP on http://\(receiver.address)\(OTLPReceiver.path)") }
         let logSource = try options.logDirectory.map { EmbeddedLogSource(log: try StreamLog.open(directory: $0, readOnly: true), store: store) }
         let scraper = Scraper(store: store, report: { writeError("strmscope: warning: \($0)") })
         // Scraped exporters and servers have offsets only: lag in seconds is estimated from them.

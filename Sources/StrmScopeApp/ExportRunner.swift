@@ -40,16 +40,17 @@ public enum ExportRunner {
         let received = options.otlpListen == nil ? nil : ReceivedSeries(metrics: metrics)
         let report: @Sendable (String) -> Void = { writeError("strmscope: warning: \($0)") }
 
+        // The last collection of the log and scrapes; what the receiver got is read live.
         let latest = Mutex<[MetricFamily]?>(nil)
         let endpoint = MetricsEndpoint(
             families: {
                 // Received points keep their own time for OTLP; on /metrics the scrape time is the time.
-                let collected = (latest.withLock { $0 } ?? []).map { family -> MetricFamily in
+                let live = (received?.snapshot(nowMs: clock.nowMs()) ?? []).map { family -> MetricFamily in
                     var family = family
                     for i in family.points.indices { family.points[i].timestampMs = nil }
                     return family
                 }
-                return collected + metrics.families
+                return (latest.withLock { $0 } ?? []) + live + metrics.families
             },
             notReadyReason: { latest.withLock { $0 } == nil ? "the first collection has not finished" : nil })
         let server = try HTTPServer.start(options.listen, routes: endpoint.routes)
@@ -89,8 +90,8 @@ public enum ExportRunner {
             for url in options.scrapeURLs {
                 families += scrape(url, timeoutMs: min(options.timeoutMs, options.intervalMs), metrics: metrics, report: report)
             }
-            if let received { families += received.snapshot(nowMs: now) }
             latest.withLock { $0 = families }
+            if let received { families += received.snapshot(nowMs: now) }
             metrics.add("strmscope_export_collections_total", Labels(), 1)
             if let pusher {
                 let (request, points) = mapper.request(families, collectedAtMs: now)

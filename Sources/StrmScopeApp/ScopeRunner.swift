@@ -29,6 +29,8 @@ public struct ScopeOptions: Sendable {
     public var color = true
     /// Repaint every cell every frame: only to measure what drawing changes alone saves.
     public var fullRepaint = false
+    /// An OTLP receiver feeding the scope's store (dashboards plot what instrumented services push).
+    public var otlp: OTLPListen?
 
     public init(source: Source, dashboard: Dashboard) {
         self.source = source
@@ -114,6 +116,9 @@ public enum ScopeRunner {
             sourceKind = .prometheus(url)
         }
         let acquisition = try ScopeAcquisition(dashboard: options.dashboard, source: sourceKind, ruleGroups: options.ruleGroups)
+        // Messages would draw over the screen: dropped points are counted, not printed.
+        let receiver = try options.otlp?.start(into: acquisition.store, report: { _ in })
+        defer { receiver?.stop() }
         let config = ScopeConfig(options.dashboard, demoKeys: workload != nil)
         let clock = SystemClock()
         var state = ScopeState(config: config, timePerDivisionMs: options.dashboard.timePerDivisionMs,

@@ -65,13 +65,16 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("external-label"), help: ArgumentHelp("An external label NAME=VALUE for templates (repeatable).", valueName: "name=value"))
     var externalLabels: [String] = []
 
+    @OptionGroup(title: "OTLP receiver")
+    var otlp: OTLPReceiverOptions
+
     @Flag(help: ArgumentHelp("After each round, print a JSON line of evaluation timings on stderr.", visibility: .hidden))
     var stats = false
 
     func validate() throws {
         if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
-        if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil && files.isEmpty {
-            throw ValidationError("name a source: --log DIR, --scrape URL, --prometheus URL or --file PATH")
+        if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil && files.isEmpty && otlp.listen == nil {
+            throw ValidationError("name a source: --log DIR, --scrape URL, --prometheus URL, --file PATH or --otlp-listen HOST:PORT")
         }
         guard let ms = parseDurationMs(interval), ms >= 100 else { throw ValidationError("--interval: \"\(interval)\" is not a duration of at least 100ms") }
         if let duration, parseDurationMs(duration) == nil { throw ValidationError("--duration: \"\(duration)\" is not a duration (examples: 30s, 5m)") }
@@ -99,6 +102,7 @@ struct EvalCommand: ParsableCommand {
         }
         let status: Int32
         do {
+            if let address = otlp.address { options.otlp = OTLPListen(address: address, options: try otlp.receiverOptions()) }
             status = try EvalRunner.run(options, output: StandardOutput())
         } catch {
             writeError("strmscope: error: \(error)")

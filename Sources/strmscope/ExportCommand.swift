@@ -19,9 +19,9 @@ struct ExportCommand: ParsableCommand {
             With --otlp-endpoint the collection is also pushed as one OTLP/HTTP protobuf request \
             (gzip) per interval. Failed pushes are retried with exponential backoff and jitter \
             (Retry-After honoured on 429/503); while the collector is down at most --queue-size \
-            batches wait and the oldest are dropped (counted), so memory stays bounded and the \
-            newest data goes first when it returns. SIGINT/SIGTERM flush the queue for at most \
-            --shutdown-timeout.
+            batches wait and the oldest are dropped (counted), so memory stays bounded and what \
+            is delivered when it returns is the newest data. SIGINT/SIGTERM flush the queue for \
+            at most --shutdown-timeout.
 
             Examples:
               strmscope export --log /tmp/demo --otlp-endpoint http://collector:4318
@@ -59,7 +59,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve /metrics, /healthz and /readyz here (default 127.0.0.1:9464).", valueName: "host:port"))
     var listen: String = "127.0.0.1:9464"
 
-    @Option(help: ArgumentHelp("Deadline of one push or scrape (default 10s).", valueName: "duration"))
+    @Option(help: ArgumentHelp("Deadline of one push or scrape (default 10s; a scrape gets at most --interval).", valueName: "duration"))
     var timeout: String = "10s"
 
     @Option(name: .customLong("shutdown-timeout"), help: ArgumentHelp("How long SIGTERM waits to flush the queue (default 5s).", valueName: "duration"))

@@ -68,6 +68,9 @@ struct ScopeCommand: ParsableCommand {
     @Option(name: .customLong("demo-dir"), help: ArgumentHelp("Demo: keep the demo's log in this directory (default: a temporary one).", valueName: "dir"))
     var demoDirectory: String?
 
+    @OptionGroup(title: "OTLP receiver")
+    var otlp: OTLPReceiverOptions
+
     /// For measuring what change-only drawing saves: repaint every cell every frame.
     @Flag(name: .customLong("full-repaint"), help: ArgumentHelp("Repaint the whole screen every frame (for measurements).", visibility: .hidden))
     var fullRepaint = false
@@ -75,6 +78,9 @@ struct ScopeCommand: ParsableCommand {
     func validate() throws {
         let sources = [logDirectory != nil, !scrapeURLs.isEmpty, prometheusURL != nil].filter { $0 }.count
         if sources > 1 { throw ValidationError("choose one source: --log, --scrape or --prometheus") }
+        if prometheusURL != nil && otlp.listen != nil {
+            throw ValidationError("--otlp-listen feeds the scope's own store; with --prometheus the server's data is drawn instead")
+        }
         if !(1...60).contains(refresh) { throw ValidationError("--refresh is frames per second, 1 to 60, not \(refresh)") }
         if rate < 1 || rate > 1_000_000 { throw ValidationError("--rate must be between 1 and 1000000") }
         if faults != "standard" && faults != "none" { throw ValidationError("--faults is standard or none, not \"\(faults)\"") }
@@ -118,6 +124,7 @@ struct ScopeCommand: ParsableCommand {
             options.ascii = ascii
             options.color = !noColor
             options.fullRepaint = fullRepaint
+            if let address = otlp.address { options.otlp = OTLPListen(address: address, options: try otlp.receiverOptions()) }
             try ScopeRunner.run(options)
         }
     }

@@ -92,7 +92,9 @@ import ScopeCore
     @Test func pointsFromTheParserCarryTargetLabels() {
         let point = MetricPoint(name: "kafka_consumergroup_lag", labels: ["consumergroup": "g", "job": "exposed"], value: 3)
         let scraped = ScrapedSample(point, targetLabels: ["job": "kafka", "instance": "b:9308"])
-        #expect(scraped.labels == ["__name__": "kafka_consumergroup_lag", "consumergroup": "g", "job": "kafka", "instance": "b:9308"])
+        // The target's labels win; the series' own `job` is kept as `exported_job` (Prometheus, honor_labels: false).
+        #expect(scraped.labels == ["__name__": "kafka_consumergroup_lag", "consumergroup": "g", "job": "kafka", "instance": "b:9308",
+                                   "exported_job": "exposed"])
         #expect(scraped.timestampMs == nil)
     }
 }
