@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "PromQL", targets: ["PromQL"]),
         .library(name: "ScopeUI", targets: ["ScopeUI"]),
         .library(name: "StrmScopeApp", targets: ["StrmScopeApp"]),
+        .library(name: "OTLP", targets: ["OTLP"]),
+        .library(name: "Exporter", targets: ["Exporter"]),
+        .library(name: "Gzip", targets: ["Gzip"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -73,6 +73,23 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
         ),
+        // The OTLP receiver (decode, map, ingest) and exporter, beside the Python SDK's encoder
+        // (scripts/bench-otlp-python makes the input and measures the anchor).
+        .executableTarget(
+            name: "OTLPBenchmarks",
+            dependencies: [
+                .product(name: "OTLP", package: "StrmScope"),
+                .product(name: "Exporter", package: "StrmScope"),
+                .product(name: "Gzip", package: "StrmScope"),
+                .product(name: "SeriesStore", package: "StrmScope"),
+                "BenchSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/OTLPBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
         // One scope frame (layout, downsampling, braille, readouts) at 200×60 and 120×40.
         .executableTarget(
             name: "ScopeUIBenchmarks",

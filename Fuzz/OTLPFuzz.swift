@@ -5,8 +5,10 @@
 //   - inflate never returns more than its limit;
 //   - a decoded request's encoding is a fixed point: encoded, decoded and encoded again, the bytes
 //     are the same (compared as bytes: message equality would fail on NaN values);
-//   - the mapping accounts for every point: accepted + rejected is at least the number of OTLP
-//     data points that have a recognised metric type, and every sample name is a valid metric name.
+//   - the receiver's wire-format mapping agrees with swift-protobuf: whatever swift-protobuf
+//     decodes, the wire path maps too, and to the same series as swift-protobuf's canonical
+//     re-encoding of it (field order, packed or not, unknown fields and repeats do not matter);
+//   - every sample name is a valid metric name, no label name is empty.
 
 import ScopeCore
 import SwiftProtobuf
@@ -23,11 +25,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 private func check(_ bytes: [UInt8]) {
+    var wire = OTLPToPrometheus(maxDeltaStreams: 64)
+    let direct = try? wire.convert(protobuf: bytes, receivedAtMs: 0)
+    if let direct { checkNames(direct) }
     if let request = try? ExportMetricsServiceRequest.decode(protobuf: bytes) {
         let encoded: [UInt8] = try! request.serializedBytes()
         let again: [UInt8] = try! ExportMetricsServiceRequest.decode(protobuf: encoded).serializedBytes()
         precondition(again == encoded, "binary round trip changed the message")
-        map(request)
+        guard let direct else { preconditionFailure("swift-protobuf decodes what the wire mapping refused") }
+        var viaMessage = OTLPToPrometheus(maxDeltaStreams: 64)
+        let mapped = viaMessage.convert(request, receivedAtMs: 0)
+        precondition(direct.families == mapped.families, "wire mapping and message mapping differ")
+        precondition(direct.rejectedByReason == mapped.rejectedByReason, "rejections differ")
     }
     if let request = try? ExportMetricsServiceRequest.decode(json: bytes) {
         map(request)
@@ -36,7 +45,10 @@ private func check(_ bytes: [UInt8]) {
 
 private func map(_ request: ExportMetricsServiceRequest) {
     var converter = OTLPToPrometheus(maxDeltaStreams: 64)
-    let result = converter.convert(request, receivedAtMs: 0)
+    checkNames(converter.convert(request, receivedAtMs: 0))
+}
+
+private func checkNames(_ result: OTLPConversion) {
     precondition(result.acceptedPoints >= 0 && result.rejectedPoints >= 0)
     for family in result.families {
         for point in family.points {

@@ -108,17 +108,26 @@ public final class OTLPReceiver: Sendable {
         case let other:
             return .text(415, "unsupported content encoding \"\(other)\": send gzip or identity")
         }
-        let decoded: ExportMetricsServiceRequest
+        let now = clock.nowMs()
+        let conversion: OTLPConversion
         do {
-            decoded = encoding == .protobuf ? try .decode(protobuf: body) : try .decode(json: body)
+            if encoding == .protobuf {
+                // The hot path: read off the wire straight into series (no message tree).
+                conversion = try converter.withLock { converter throws(OTLPDecodeError) in
+                    let conversion = try converter.convert(protobuf: body, receivedAtMs: now)
+                    sink(conversion)
+                    return conversion
+                }
+            } else {
+                let decoded = try ExportMetricsServiceRequest.decode(json: body)
+                conversion = converter.withLock { converter in
+                    let conversion = converter.convert(decoded, receivedAtMs: now)
+                    sink(conversion)
+                    return conversion
+                }
+            }
         } catch {
             return status(400, error.message, encoding)
-        }
-        let now = clock.nowMs()
-        let conversion = converter.withLock { converter in
-            let conversion = converter.convert(decoded, receivedAtMs: now)
-            sink(conversion)
-            return conversion
         }
         metrics.add("strmscope_otlp_points_received_total", Labels(), Double(conversion.acceptedPoints))
         for (reason, count) in conversion.rejectedByReason {

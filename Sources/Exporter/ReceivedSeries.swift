@@ -101,21 +101,79 @@ func exposedBefore(_ a: MetricPoint, _ b: MetricPoint) -> Bool {
 
 /// The receiver's sink for the scope and eval: every received point into the store, as a
 /// sample of `__name__` plus its labels at its own timestamp.
+///
+/// Points the converter knows from earlier batches carry a stream id; the sink keeps the
+/// series' store ref under (id, name) and appends by ref — no label hashing, no index lookup —
+/// after checking the labels are the ones it stored (an id is only a hint). Everything else,
+/// and refs that retention dropped, goes by labels.
 public func storeSink(_ store: SeriesStore, metrics: SelfMetrics) -> @Sendable (OTLPConversion) -> Void {
     metrics.declare("strmscope_otlp_samples_rejected_total", type: .counter,
                     help: "Samples from OTLP the store refused (out of order, too old, limits).")
+    let refs = RefCache()
     return { conversion in
-        var rejected = 0
+        var byRef: [RefSample] = []
+        var byLabels: [(labels: Labels, timestampMs: Int64, value: Double)] = []
+        var newSeries: [(key: RefCache.Key, point: MetricPoint)] = []
         for family in conversion.families {
             for point in family.points {
-                do {
-                    _ = try store.append(point.labels.setting("__name__", point.name),
-                                         timestampMs: point.timestampMs ?? 0, value: point.value)
-                } catch {
-                    rejected += 1
+                let key = point.streamID.map { RefCache.Key(stream: $0, name: point.name) }
+                if let key, let ref = refs.ref(key, point.labels) {
+                    byRef.append(RefSample(ref: ref, timestampMs: point.timestampMs ?? 0, value: point.value))
+                } else if let key {
+                    newSeries.append((key, point))
+                } else {
+                    byLabels.append((point.labels.setting("__name__", point.name), point.timestampMs ?? 0, point.value))
                 }
             }
         }
+        var rejected = 0
+        let summary = store.append(byRef)
+        if summary.rejected[.unknownSeries, default: 0] > 0 {
+            // Retention removed some series: forget every ref and append this batch by labels
+            // (samples already stored are exact repeats, which the store ignores).
+            refs.removeAll()
+            byLabels = conversion.families.flatMap { family in
+                family.points.map { ($0.labels.setting("__name__", $0.name), $0.timestampMs ?? 0, $0.value) }
+            }
+            newSeries = []
+        } else {
+            rejected += summary.rejectedTotal
+        }
+        for (key, point) in newSeries {
+            do {
+                let ref = try store.append(point.labels.setting("__name__", point.name), timestampMs: point.timestampMs ?? 0, value: point.value)
+                refs.insert(key, point.labels, ref)
+            } catch {
+                rejected += 1
+            }
+        }
+        let labeled = store.append(labeled: byLabels)
+        rejected += byLabels.count - labeled.appended
         if rejected > 0 { metrics.add("strmscope_otlp_samples_rejected_total", Labels(), Double(rejected)) }
     }
+}
+
+/// Series refs by (stream id, name) (see `storeSink`). Only used from the sink, which runs under
+/// the receiver's lock: no lock of its own. Bounded: when full it starts over.
+final class RefCache: @unchecked Sendable {
+    struct Key: Hashable {
+        var stream: Int
+        var name: String
+    }
+
+    private var map: [Key: (labels: Labels, ref: SeriesRef)] = [:]
+    let capacity = 500_000
+
+    /// The ref stored under `key` if it was stored for exactly these labels.
+    func ref(_ key: Key, _ labels: Labels) -> SeriesRef? {
+        guard let entry = map[key], entry.labels == labels else { return nil }
+        return entry.ref
+    }
+
+    func insert(_ key: Key, _ labels: Labels, _ ref: SeriesRef) {
+        if map.count >= capacity { map.removeAll() }
+        map[key] = (labels, ref)
+    }
+
+    func removeAll() { map.removeAll() }
 }

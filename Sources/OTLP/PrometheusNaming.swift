@@ -74,6 +74,14 @@ public enum PrometheusNaming {
     /// A label name from an attribute key: invalid characters become `_`; a leading digit gets
     /// `key_` in front, a single leading `_` gets `key` (names starting `__` are Prometheus's own).
     public static func labelName(_ key: String) -> String {
+        // Most keys are valid as they are (or only have dots): avoid building a new string.
+        var valid = true
+        for (i, byte) in key.utf8.enumerated() {
+            let letter = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a)
+            let digit = byte >= 0x30 && byte <= 0x39
+            if !(letter || (digit && i > 0) || (byte == 0x5f && i > 0)) { valid = false; break }
+        }
+        if valid { return key }
         var out = ""
         for scalar in key.unicodeScalars {
             out.unicodeScalars.append(isNameCharacter(scalar) && scalar != ":" ? scalar : "_")

@@ -66,7 +66,20 @@ public struct Labels: Hashable, Sendable, Sequence, CustomStringConvertible {
 
     /// A copy with `name` set to `value` (replacing any previous value).
     public func setting(_ name: String, _ value: String) -> Labels {
-        Labels(pairs + [Label(name, value)])
+        // Sorted insert or replace: no re-sort, one array copy (hot in histogram and store paths).
+        var copy = Labels()
+        copy.pairs.reserveCapacity(pairs.count + 1)
+        var placed = false
+        for pair in pairs {
+            if !placed && pair.name >= name {
+                copy.pairs.append(Label(name, value))
+                placed = true
+                if pair.name == name { continue }
+            }
+            copy.pairs.append(pair)
+        }
+        if !placed { copy.pairs.append(Label(name, value)) }
+        return copy
     }
 
     /// A copy without the named label.

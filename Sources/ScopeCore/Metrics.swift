@@ -12,12 +12,17 @@ public struct MetricPoint: Sendable, Equatable {
     public var value: Double
     /// Milliseconds since the Unix epoch, when the source stamped the point itself.
     public var timestampMs: Int64?
+    /// Set by a source that knows this series from earlier batches (the OTLP receiver's label
+    /// cache): the same id, with the same name, is the same series, so a sink can keep the
+    /// series' store ref under it instead of hashing labels. Not part of equality.
+    public var streamID: Int?
 
-    public init(name: String, labels: Labels = Labels(), value: Double, timestampMs: Int64? = nil) {
+    public init(name: String, labels: Labels = Labels(), value: Double, timestampMs: Int64? = nil, streamID: Int? = nil) {
         self.name = name
         self.labels = labels
         self.value = value
         self.timestampMs = timestampMs
+        self.streamID = streamID
     }
 
     public static func == (lhs: MetricPoint, rhs: MetricPoint) -> Bool {

@@ -85,6 +85,40 @@ public final class SeriesStore: Queryable, Sendable {
         return summary
     }
 
+    /// Appends many samples by labels (`__name__` included): labels are checked and hashed
+    /// outside the lock, which is taken once per slice. Refusals are counted and summarised,
+    /// never thrown (a receiver keeps going past one bad series).
+    public func append(labeled samples: [(labels: Labels, timestampMs: Int64, value: Double)]) -> AppendSummary {
+        var summary = AppendSummary()
+        var index = 0
+        var prepared: [(labels: Labels, hash: Int, timestampMs: Int64, value: Double)] = []
+        prepared.reserveCapacity(min(samples.count, Self.lockSlice))
+        while index < samples.count {
+            let end = min(samples.count, index + Self.lockSlice)
+            prepared.removeAll(keepingCapacity: true)
+            for sample in samples[index..<end] {
+                do throws(StoreError) {
+                    let normalized = try normalize(sample.labels)
+                    prepared.append((normalized, normalized.hashValue, sample.timestampMs, sample.value))
+                } catch {
+                    summary.record(error)
+                }
+            }
+            state.write { s in
+                for sample in prepared {
+                    do throws(StoreError) {
+                        _ = try s.append(labels: sample.labels, hash: sample.hash, sample.timestampMs, sample.value)
+                        summary.appended += 1
+                    } catch {
+                        summary.record(error)
+                    }
+                }
+            }
+            index = end
+        }
+        return summary
+    }
+
     /// The ref of an existing series (nil if there is none with exactly these labels).
     public func ref(for labels: Labels) -> SeriesRef? {
         guard let normalized = try? normalize(labels, count: false) else { return nil }

@@ -170,6 +170,63 @@ private func protobuf(_ request: ExportMetricsServiceRequest) -> [UInt8] { try! 
     }
 }
 
+@Suite struct StoreSinkTests {
+    private func histogramRequest(bounds: [Double], counts: [UInt64], timeMs: UInt64) -> [UInt8] {
+        var point = OTLPHistogramDataPoint()
+        point.explicitBounds = bounds
+        point.bucketCounts = counts
+        point.count = counts.reduce(0, +)
+        point.timeUnixNano = timeMs * 1_000_000
+        var kv = OTLPKeyValue()
+        kv.key = "topic"
+        kv.value.stringValue = "orders"
+        point.attributes = [kv]
+        var metric = OTLPMetric()
+        metric.name = "fetch"
+        metric.histogram.aggregationTemporality = .cumulative
+        metric.histogram.dataPoints = [point]
+        var request = gaugeRequest()
+        request.resourceMetrics[0].scopeMetrics[0].metrics = [metric]
+        return protobuf(request)
+    }
+
+    private func samples(_ store: SeriesStore, _ name: String, le: String) throws -> [Double] {
+        try store.select([try LabelMatcher("__name__", .equal, name), try LabelMatcher("le", .equal, le)], minMs: 0, maxMs: .max)
+            .flatMap { $0.samples.map { $0.value } }
+    }
+
+    @Test func repeatedStreamsAppendByRefAndALayoutChangeFindsItsOwnSeries() throws {
+        let store = SeriesStore(options: StoreOptions(retentionMs: 1 << 40, maxSeries: 1000, maxSeriesPerQuery: 1000))
+        let metrics = SelfMetrics()
+        let receiver = OTLPReceiver(metrics: metrics, clock: ManualClock(), sink: storeSink(store, metrics: metrics))
+        func post(_ body: [UInt8]) {
+            #expect(receiver.handle(HTTPServerRequest(method: "POST", path: "/v1/metrics", headers: ["content-type": "application/x-protobuf"], body: body)).status == 200)
+        }
+        post(histogramRequest(bounds: [1, 5], counts: [1, 1, 1], timeMs: 1_000))
+        post(histogramRequest(bounds: [1, 5], counts: [2, 1, 1], timeMs: 2_000))
+        // Same stream, new layout: position 2 is now le="10", not le="5".
+        post(histogramRequest(bounds: [1, 10], counts: [3, 2, 1], timeMs: 3_000))
+        #expect(try samples(store, "fetch_bucket", le: "1") == [1, 2, 3])
+        #expect(try samples(store, "fetch_bucket", le: "5") == [2, 3])
+        #expect(try samples(store, "fetch_bucket", le: "10") == [5])
+        #expect(try samples(store, "fetch_bucket", le: "+Inf") == [3, 4, 6])
+        #expect(metrics.value("strmscope_otlp_samples_rejected_total") == 0)
+    }
+
+    @Test func seriesRemovedByRetentionAreAppendedAgainByLabels() throws {
+        let store = SeriesStore(options: StoreOptions(retentionMs: 10_000, maxSeries: 1000, maxSeriesPerQuery: 1000))
+        let metrics = SelfMetrics()
+        let receiver = OTLPReceiver(metrics: metrics, clock: ManualClock(), sink: storeSink(store, metrics: metrics))
+        func post(_ body: [UInt8]) {
+            _ = receiver.handle(HTTPServerRequest(method: "POST", path: "/v1/metrics", headers: ["content-type": "application/x-protobuf"], body: body))
+        }
+        post(histogramRequest(bounds: [1], counts: [1, 1], timeMs: 1_000))
+        _ = store.truncate(beforeMs: 500_000)  // every series goes: its refs are stale
+        post(histogramRequest(bounds: [1], counts: [4, 1], timeMs: 600_000))
+        #expect(try samples(store, "fetch_bucket", le: "1") == [4])
+    }
+}
+
 @Suite struct GzipTests {
     @Test func roundTripAndLimits() throws {
         let data = Array(String(repeating: "kafka_consumergroup_lag 12\n", count: 1000).utf8)
