@@ -111,7 +111,8 @@ public enum ExportRunner {
         }
         if let pusher {
             collect()
-            let left = pusher.shutdown(deadlineMs: options.shutdownTimeoutMs)
+            pusher.shutdown(deadlineMs: options.shutdownTimeoutMs)
+            let left = Int(metrics.value("strmscope_export_batches_dropped_total", ["reason": "shutdown"]))
             if left > 0 {
                 writeError("strmscope export: \(left) batch(es) not delivered within the \(formatDurationMs(options.shutdownTimeoutMs)) shutdown deadline")
             }

@@ -9,7 +9,7 @@ import Testing
         ("consume", LogCommand.Consume.self), ("topics", LogCommand.Topics.self), ("groups", LogCommand.Groups.self),
         ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", DemoCommand.self),
         ("query", QueryCommand.self), ("test promql", TestCommand.PromQLTests.self), ("scope", ScopeCommand.self),
-        ("eval", EvalCommand.self), ("check", CheckCommand.self), ("slo generate", SLOCommand.Generate.self), ("test rules", TestCommand.RuleTests.self),
+        ("eval", EvalCommand.self), ("export", ExportCommand.self), ("check", CheckCommand.self), ("slo generate", SLOCommand.Generate.self), ("test rules", TestCommand.RuleTests.self),
     ]
 
     @Test(arguments: commands.map(\.0))
@@ -64,6 +64,27 @@ import Testing
         #expect(parseError(["eval", "--rules", "r.yml", "--log", "d", "--interval", "10"])?.contains("--interval") == true)
         #expect(parseError(["eval", "--rules", "r.yml", "--log", "d", "--alertmanager", "localhost:9093"])?.contains("not an http://") == true)
         #expect(parseError(["eval", "--rules", "r.yml", "--file", "x.prom", "--once"]) == nil)
+    }
+
+    @Test func exportArgumentsAreChecked() {
+        #expect(parseError(["export", "--otlp-endpoint", "http://c:4318"])?.contains("name a source") == true)
+        #expect(parseError(["export", "--log", "d", "--otlp-endpoint", "c:4318"])?.contains("not an http://") == true)
+        #expect(parseError(["export", "--log", "d", "--listen", "9464"])?.contains("--listen") == true)
+        #expect(parseError(["export", "--otlp-listen", "localhost"])?.contains("is not host:port") == true)
+        #expect(parseError(["export", "--log", "d", "--otlp-token-file", "t"])?.contains("--otlp-token-file needs --otlp-listen") == true)
+        #expect(parseError(["export", "--log", "d", "--queue-size", "0"])?.contains("--queue-size") == true)
+        #expect(parseError(["export", "--log", "d", "--resource", "env"])?.contains("KEY=VALUE") == true)
+        #expect(parseError(["export", "--log", "d", "--interval", "50ms"])?.contains("at least 100ms") == true)
+        #expect(parseError(["export", "--otlp-listen", ":4318", "--otlp-endpoint", "http://c:4318", "--header", "Authorization=Bearer x"]) == nil)
+        #expect(parseError(["scope", "--otlp-listen", "127.0.0.1:4318", "--prometheus", "http://p:9090"])?.contains("--otlp-listen") == true)
+        #expect(parseError(["eval", "--rules", "r.yml", "--otlp-listen", "127.0.0.1:4318"]) == nil, "OTLP alone is a source for eval")
+    }
+
+    @Test func exportHelpTeachesTheSidecar() {
+        let help = StrmScope.helpMessage(for: ExportCommand.self, columns: 100)
+        for text in ["--otlp-endpoint", "--queue-size", "Retry-After", "/metrics", "/healthz", "/readyz", "--otlp-listen", "--otlp-token-file"] {
+            #expect(help.contains(text), "export --help does not mention \(text)")
+        }
     }
 
     @Test func keyAndKeySeparatorExcludeEachOther() {
