@@ -186,7 +186,7 @@ struct FamilyBuilder {
     var families: [MetricFamily] = []
     var index: [String: Int] = [:]
 
-    mutating func add(name: String, type: MetricType, help: String, unit: String, point: MetricPoint) {
+    mutating func add(name: String, type: MetricType, help: String, point: MetricPoint) {
         families[family(name, type: type, help: help)].points.append(point)
     }
 

@@ -50,7 +50,7 @@ extension OTLPToPrometheus {
         }
         let (base, targetInfo) = resource.labels()
         if let targetInfo {
-            builder.add(name: "target_info", type: .gauge, help: "Target metadata", unit: "",
+            builder.add(name: "target_info", type: .gauge, help: "Target metadata",
                         point: MetricPoint(name: "target_info", labels: targetInfo, value: 1, timestampMs: now))
         }
         try WireReader.fields(raw, range) { tag, reader throws(OTLPDecodeError) in
@@ -116,7 +116,6 @@ extension OTLPToPrometheus {
             return true
         }
         var context = context
-        context.help = description
         switch data.field {
         case 5:
             context.family = PrometheusNaming.metricName(name, unit: unit, isGauge: true, isCounter: false)
@@ -399,7 +398,6 @@ struct PointContext {
     var now: Int64
     var family = ""
     var familyIndex = 0
-    var help = ""
 
     func familyType(_ builder: FamilyBuilder) -> String {
         builder.families[familyIndex].type == .gauge ? "gauge" : "sum"
