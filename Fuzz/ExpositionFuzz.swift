@@ -4,6 +4,8 @@
 // read" it checks:
 //   - the pull parser (`next()`) and the visitor (`forEachSample`) see the same samples and fail
 //     with the same error;
+//   - 0.0.4: each sample's name, labels, value and timestamp are what a fresh parser reads from its
+//     line alone (the parser reuses the previous line's strings and label pairs);
 //   - an error has a sane position (line ≥ 1, column ≥ 1, offset within the input) and prints;
 //   - whatever parses, encoded again in its dialect, parses back to the same families.
 
@@ -21,10 +23,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 private func check(_ bytes: [UInt8], _ dialect: ExpositionDialect, _ strictness: ExpositionStrictness) {
     var pull = ExpositionParser(bytes, dialect: dialect, strictness: strictness)
     var pulled: [ExpositionSample] = []
+    var sampleLines: [Int] = []
     var pullError: ParseError?
     do {
         while let entry = try pull.next() {
-            if case .sample(let sample) = entry { pulled.append(sample) }
+            if case .sample(let sample) = entry {
+                pulled.append(sample)
+                sampleLines.append(pull.line)
+            }
         }
     } catch {
         pullError = error
@@ -40,6 +46,7 @@ private func check(_ bytes: [UInt8], _ dialect: ExpositionDialect, _ strictness:
     guard pulled == visited, pullError == visitError else {
         fatalError("next() and forEachSample disagree (\(dialect)): \(pulled.count) vs \(visited.count) samples, \(String(describing: pullError)) vs \(String(describing: visitError))")
     }
+    if dialect == .prometheusText { checkAgainstFreshParses(bytes, pulled, sampleLines) }
     if let error = pullError {
         guard error.position.line >= 1, error.position.column >= 1, error.position.offset >= 0, error.position.offset <= bytes.count else {
             fatalError("bad error position \(error.position) for input of \(bytes.count) bytes")
@@ -66,5 +73,25 @@ private func check(_ bytes: [UInt8], _ dialect: ExpositionDialect, _ strictness:
         }
     } catch {
         fatalError("encoder output does not parse (\(dialect)): \(error)\n--- encoded:\n\(text)")
+    }
+}
+
+/// 0.0.4: every sample equals (name, labels, value, timestamp) the only sample of its line parsed
+/// by a new parser.
+private func checkAgainstFreshParses(_ bytes: [UInt8], _ samples: [ExpositionSample], _ lines: [Int]) {
+    let lineTexts = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+    for (sample, line) in zip(samples, lines) {
+        guard line >= 1, line <= lineTexts.count else { fatalError("sample line \(line) out of range") }
+        var alone = ExpositionParser(Array(lineTexts[line - 1]) + [0x0A], dialect: .prometheusText)
+        var fresh: [ExpositionSample] = []
+        do {
+            try alone.forEachSample { fresh.append(copy $0) }
+        } catch {
+            fatalError("line \(line) parses in context but not alone: \(error)")
+        }
+        guard fresh.count == 1, fresh[0].name == sample.name, fresh[0].labelPairs == sample.labelPairs,
+              fresh[0].timestampMs == sample.timestampMs,
+              fresh[0].value == sample.value || (fresh[0].value.isNaN && sample.value.isNaN)
+        else { fatalError("line \(line): in context \(sample), alone \(fresh)") }
     }
 }

@@ -6,7 +6,9 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTemplate(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let source = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
-    let lines = source.split(separator: "\n", omittingEmptySubsequences: false).count
+    // Lines as the lexer counts them: by "\n" bytes (a "\r\n" is one Character, so splitting the
+    // String would undercount).
+    let lines = source.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
     func checkPosition(_ error: TemplateError, _ what: String) {
         // A position one past the end (an unclosed action) is fine; beyond it is a bug.
         if error.line < 1 || error.line > lines + 1 || error.column < 1 {

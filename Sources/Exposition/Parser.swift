@@ -167,9 +167,26 @@ private let equals = UInt8(ascii: "=")
 @inline(__always) private func isMetricNameStart(_ b: UInt8) -> Bool { isLabelNameStart(b) || b == UInt8(ascii: ":") }
 @inline(__always) private func isMetricNameChar(_ b: UInt8) -> Bool { isMetricNameStart(b) || isDigit(b) }
 
+/// Whether two byte ranges of the input are equal. Names and label values are short, and a call
+/// into libc's memcmp per comparison (several per line) costs more than the comparison: up to 16
+/// bytes compare as two (overlapping) word loads.
 @inline(__always)
 private func bytesEqual(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int, _ n: Int) -> Bool {
-    memcmp(p + a, p + b, n) == 0
+    let x = UnsafeRawPointer(p + a)
+    let y = UnsafeRawPointer(p + b)
+    switch n {
+    case 8...16:
+        return x.loadUnaligned(as: UInt64.self) == y.loadUnaligned(as: UInt64.self)
+            && x.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == y.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    case 4..<8:
+        return x.loadUnaligned(as: UInt32.self) == y.loadUnaligned(as: UInt32.self)
+            && x.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == y.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+    case 0..<4:
+        for k in 0..<n where p[a + k] != p[b + k] { return false }
+        return true
+    default:
+        return memcmp(x, y, n) == 0
+    }
 }
 
 @inline(__always)
@@ -178,10 +195,14 @@ private func bytesEqual(_ p: UnsafePointer<UInt8>, _ start: Int, _ count: Int, _
 }
 
 /// Byte order of two ranges (label names are ASCII, so this is also String order).
+/// A byte loop: label names usually differ in their first byte.
 @inline(__always)
 private func compareBytes(_ p: UnsafePointer<UInt8>, _ a: Int, _ an: Int, _ b: Int, _ bn: Int) -> Int {
-    let c = memcmp(p + a, p + b, min(an, bn))
-    if c != 0 { return Int(c) }
+    for k in 0..<min(an, bn) {
+        let x = p[a + k]
+        let y = p[b + k]
+        if x != y { return Int(x) - Int(y) }
+    }
     return an - bn
 }
 
@@ -323,9 +344,15 @@ struct ParserCore: Sendable {
     var slotNames: [CachedSlice] = []
     var slotValues: [CachedSlice] = []
     // Per line: where each label name starts (for order checks), special labels' values.
-    var labelStarts: [Int] = []
-    var labelCounts: [Int] = []
+    /// Where each label name of the line starts and how long it is (for sorting and duplicate
+    /// checks); only the first `labelSpanCount` are this line's. Overwritten, never emptied:
+    /// emptying an array per line showed up in profiles.
+    var labelSpans: [(start: Int, count: Int)] = []
+    var labelSpanCount = 0
     var labelHashes: [UInt64] = []
+    /// `sample.labelPairs` is in the order the previous line wrote its labels (it needed no sort),
+    /// so its pair k belongs to label position k (`parseLabels` reuses it).
+    var pairsInSlotOrder = true
     var leValue: String?
     var leOffset = 0
     var quantileValue: String?
@@ -488,13 +515,16 @@ struct ParserCore: Sendable {
         if !om { while i < n && isBlank(p[i]) { i += 1 } }
         leValue = nil
         quantileValue = nil
+        // The previous sample's pairs are overwritten in place (see `parseLabels`).
         var pairs: [Label] = []
         swap(&pairs, &sample.labelPairs)
-        pairs.removeAll(keepingCapacity: true)
-        labelHashes.removeAll(keepingCapacity: true)
         if i < n && p[i] == openBrace {
             i += 1
             try parseLabels(p, n, &i, into: &pairs, cache: true)
+        } else {
+            if !pairs.isEmpty { pairs.removeAll(keepingCapacity: true) }
+            if om && !labelHashes.isEmpty { labelHashes.removeAll(keepingCapacity: true) }
+            pairsInSlotOrder = true
         }
         swap(&pairs, &sample.labelPairs)
 
@@ -610,16 +640,24 @@ struct ParserCore: Sendable {
     }
 
     /// Reads labels after `{` up to and including `}`. With `cache`, names and values are looked up
-    /// in the per-position caches and `le`/`quantile` are noted. Leaves the pairs sorted and unique.
+    /// in the per-position caches and `le`/`quantile` are noted, and `pairs` holds the previous
+    /// sample's pairs: they are overwritten in place, and a pair whose name and value repeat the
+    /// previous line's in the same position is not touched at all (no String copied, retained or
+    /// released). Without `cache`, `pairs` starts empty. Leaves the pairs sorted and unique.
     @inline(__always)
     private mutating func parseLabels(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, into pairs: inout [Label], cache: Bool) throws(ParseError) {
-        labelStarts.removeAll(keepingCapacity: true)
-        labelCounts.removeAll(keepingCapacity: true)
-        if cache { labelHashes.removeAll(keepingCapacity: true) }
+        labelSpanCount = 0
+        if cache && om { labelHashes.removeAll(keepingCapacity: true) }
+        // `pairs[k]` is the previous line's label in position k only if that line needed no sorting.
+        let reusable = cache && pairsInSlotOrder
         var sorted = true
+        var previousStart = 0
+        var previousCount = -1
         if !om { while i < n && isBlank(p[i]) { i += 1 } }
         if i < n && p[i] == closeBrace {
             i += 1
+            if !pairs.isEmpty { pairs.removeAll(keepingCapacity: true) }
+            if cache { pairsInSlotOrder = true }
             return
         }
         var slot = 0
@@ -678,13 +716,16 @@ struct ParserCore: Sendable {
             // Strings: cached by position when the bytes repeat the previous line's.
             let name: String
             let value: String
+            var unchanged = false
             if cache {
                 if slot == slotNames.count {
                     slotNames.append(CachedSlice())
                     slotValues.append(CachedSlice())
                 }
+                var nameHit = false
                 if slotNames[slot].count == nc && bytesEqual(p, slotNames[slot].start, ns, nc) {
                     name = slotNames[slot].string
+                    nameHit = true
                 } else {
                     if bytesEqual(p, ns, nc, "__name__") { throw fail(Message.reservedName, at: ns, p, n) }
                     name = interner.intern(p + ns, nc)
@@ -695,6 +736,7 @@ struct ParserCore: Sendable {
                 slotNames[slot].start = ns
                 if slotValues[slot].count == vc && bytesEqual(p, slotValues[slot].start, vs, vc) {
                     value = slotValues[slot].string
+                    unchanged = nameHit && reusable && slot < pairs.count
                 } else {
                     value = try makeValue(p, n, vs, vc, escaped: escaped, nonASCII: high & 0x80 != 0)
                     slotValues[slot].string = value
@@ -718,14 +760,18 @@ struct ParserCore: Sendable {
                 name = interner.intern(p + ns, nc)
                 value = try makeValue(p, n, vs, vc, escaped: escaped, nonASCII: high & 0x80 != 0)
             }
-            if let last = labelStarts.last {
-                let c = compareBytes(p, last, labelCounts[labelCounts.count - 1], ns, nc)
+            if previousCount >= 0 {
+                let c = compareBytes(p, previousStart, previousCount, ns, nc)
                 if c == 0 { throw fail(Message.duplicateLabel(name), at: ns, p, n) }
                 if c > 0 { sorted = false }
             }
-            labelStarts.append(ns)
-            labelCounts.append(nc)
-            pairs.append(Label(name, value))
+            previousStart = ns
+            previousCount = nc
+            if labelSpanCount < labelSpans.count { labelSpans[labelSpanCount] = (ns, nc) } else { labelSpans.append((ns, nc)) }
+            labelSpanCount += 1
+            if !unchanged {
+                if slot < pairs.count { pairs[slot] = Label(name, value) } else { pairs.append(Label(name, value)) }
+            }
             slot += 1
 
             // Separator.
@@ -748,7 +794,9 @@ struct ParserCore: Sendable {
             }
             throw fail(Message.expectedCommaOrBrace(name, ParserCore.quotedChar(p, i, n)), at: i, p, n)
         }
+        if pairs.count > slot { pairs.removeLast(pairs.count - slot) }
         if !sorted { try sortLabels(p, n, &pairs, hashes: cache && om) }
+        if cache { pairsInSlotOrder = sorted }
     }
 
     /// FNV-1a of a String's UTF-8 (for values that were unescaped).
@@ -763,14 +811,13 @@ struct ParserCore: Sendable {
     /// Labels written out of order: sort them and find duplicates (reported where the second one is).
     /// With `hashes`, the per-label hashes (kept for sample labels only, not an exemplar's) follow.
     private mutating func sortLabels(_ p: UnsafePointer<UInt8>, _ n: Int, _ pairs: inout [Label], hashes: Bool) throws(ParseError) {
-        let starts = labelStarts
-        let counts = labelCounts
-        let order = pairs.indices.sorted { compareBytes(p, starts[$0], counts[$0], starts[$1], counts[$1]) < 0 }
+        let spans = labelSpans[0..<labelSpanCount]
+        let order = pairs.indices.sorted { compareBytes(p, spans[$0].start, spans[$0].count, spans[$1].start, spans[$1].count) < 0 }
         for k in 1..<order.count {
-            let a = order[k - 1]
-            let b = order[k]
-            if compareBytes(p, starts[a], counts[a], starts[b], counts[b]) == 0 {
-                throw fail(Message.duplicateLabel(pairs[b].name), at: max(starts[a], starts[b]), p, n)
+            let a = spans[order[k - 1]]
+            let b = spans[order[k]]
+            if compareBytes(p, a.start, a.count, b.start, b.count) == 0 {
+                throw fail(Message.duplicateLabel(pairs[order[k]].name), at: max(a.start, b.start), p, n)
             }
         }
         pairs = order.map { pairs[$0] }

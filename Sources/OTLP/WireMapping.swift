@@ -209,8 +209,9 @@ extension OTLPToPrometheus {
             case (3, .fixed64): time = try reader.fixed64()
             case (4, .fixed64): count = try reader.fixed64()
             case (5, .fixed64): sum = try reader.double()
-            case (6, _): try reader.repeatedFixed64(tag, into: &counts)
-            case (7, _): try reader.repeatedFixed64(tag, into: &boundBits)
+            // Another wire type on a known number is an unknown field, as protobuf's parsers treat it.
+            case (6, .fixed64), (6, .lengthDelimited): try reader.repeatedFixed64(tag, into: &counts)
+            case (7, .fixed64), (7, .lengthDelimited): try reader.repeatedFixed64(tag, into: &boundBits)
             case (10, .varint): flags = try reader.varint()
             default: return false
             }

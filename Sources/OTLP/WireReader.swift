@@ -126,6 +126,7 @@ struct WireReader {
     }
 
     /// A repeated scalar field that may come packed (one length-delimited run) or one by one.
+    /// Callers route only those two wire types here; any other is an unknown field.
     mutating func repeatedFixed64(_ tag: Tag, into values: inout [UInt64]) throws(OTLPDecodeError) {
         switch tag.wireType {
         case .fixed64:

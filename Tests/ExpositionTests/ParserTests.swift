@@ -84,6 +84,33 @@ import Testing
         ])
     }
 
+    /// The parser rewrites the previous sample's label pairs in place and leaves a pair untouched
+    /// when its bytes repeat the previous line's in the same position. Lines that change the number
+    /// of labels, their order (a sort), escapes or nothing at all must still give exactly what a fresh
+    /// parser gives for each line alone, through both the visitor and the pull API.
+    @Test func reusedLabelPairsMatchAFreshParseOfEachLine() throws {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func pick(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let names = ["a", "b", "zz", "le", "topic"]
+        let values = ["x", "x", "y", "", "x\\n", "val\\\"q", "0.5", "a longer value than sixteen bytes"]
+        var lines: [String] = []
+        for _ in 0..<400 {
+            var chosen: [String] = []
+            for name in names where pick(3) > 0 { chosen.append(name) }
+            if pick(4) == 0 { chosen.reverse() }  // out of order: the parser sorts
+            let labels = chosen.map { "\($0)=\"\(values[pick(values.count)])\"" }.joined(separator: ",")
+            let metric = ["m", "m", "n"][pick(3)]
+            lines.append(chosen.isEmpty && pick(2) == 0 ? "\(metric) \(lines.count)\n" : "\(metric){\(labels)} \(lines.count)\n")
+        }
+        let expected = try lines.map { try single($0) }
+        let whole = lines.joined()
+        #expect(try samples(whole, .prometheusText) == expected)
+        #expect(try visitedSamples(Array(whole.utf8), .prometheusText) == expected)
+    }
+
     @Test func namesAreInternedAndReused() throws {
         let text = "a_rather_long_metric_name_for_the_heap{a_long_label_name_too=\"a value longer than fifteen\"} 1\n"
             + "other 2\n"

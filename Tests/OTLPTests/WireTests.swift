@@ -75,6 +75,24 @@ private func deltaCounter(_ value: Double) -> OTLPMetric {
         #expect(packed.families.first?.points.count == 4)  // buckets 1, 5, +Inf and _count (no sum was set)
     }
 
+    /// Found by the fuzzer: a known field number with a wire type its declaration cannot have
+    /// (bucket_counts as a varint) is an unknown field to swift-protobuf, so the wire mapping
+    /// must skip it too rather than refuse a request the message path accepts.
+    @Test func aKnownFieldWithAForeignWireTypeIsSkippedLikeSwiftProtobufDoes() throws {
+        var point: [UInt8] = varint(4 << 3 | 1) + withUnsafeBytes(of: UInt64(3).littleEndian, Array.init)
+        point += varint(6 << 3 | 1) + withUnsafeBytes(of: UInt64(3).littleEndian, Array.init)
+        point += varint(6 << 3) + varint(33)  // bucket_counts with wire type varint
+        point += varint(7 << 3) + varint(1)   // explicit_bounds likewise
+        let histogram = field(1, point) + varint(2 << 3) + varint(2)
+        let request = field(1, field(2, field(2, field(1, Array("h".utf8)) + field(9, histogram))))
+        let message = try ExportMetricsServiceRequest(serializedBytes: request)
+        #expect(message.resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].bucketCounts == [3])
+        var wire = OTLPToPrometheus(), viaMessage = OTLPToPrometheus()
+        let direct = try wire.convert(protobuf: request, receivedAtMs: 0)
+        #expect(direct.families == viaMessage.convert(message, receivedAtMs: 0).families)
+        #expect(direct.families.first?.points.map(\.value) == [3, 3])  // +Inf bucket and _count
+    }
+
     @Test func aRefusedRequestLeavesDeltaTotalsAlone() throws {
         var scope = OTLPScopeMetrics()
         scope.metrics = [deltaCounter(5)]
