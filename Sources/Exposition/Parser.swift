@@ -650,6 +650,9 @@ struct ParserCore: Sendable {
         if cache && om { labelHashes.removeAll(keepingCapacity: true) }
         // `pairs[k]` is the previous line's label in position k only if that line needed no sorting.
         let reusable = cache && pairsInSlotOrder
+        // Until this line completes, its pairs and slot caches may disagree (an error can stop it
+        // between the two): no later line reuses them unless the end below says so.
+        if cache { pairsInSlotOrder = false }
         var sorted = true
         var previousStart = 0
         var previousCount = -1
