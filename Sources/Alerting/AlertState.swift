@@ -36,6 +36,14 @@ public struct AlertTransition: Sendable, Equatable {
     public var from: AlertLifecycle?
     public var alert: ActiveAlert
     public var atMs: Int64
+
+    public init(alertName: String, to: AlertLifecycle, from: AlertLifecycle?, alert: ActiveAlert, atMs: Int64) {
+        self.alertName = alertName
+        self.to = to
+        self.from = from
+        self.alert = alert
+        self.atMs = atMs
+    }
 }
 
 /// The state of one alerting rule across evaluations: Prometheus 2.42's `AlertingRule.Eval`

@@ -97,7 +97,10 @@ public final class RuleEvaluator: @unchecked Sendable {
                     }
                 }
             } catch {
+                // As Prometheus 2.42: a rule whose evaluation fails writes nothing, not even
+                // staleness markers for what it wrote last time (the next success compares with that).
                 result.errors.append((rule.name, "\(error)"))
+                continue
             }
             write(series, group: index, rule: r, atMs: atMs)
         }

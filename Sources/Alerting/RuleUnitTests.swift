@@ -14,22 +14,25 @@ public enum RuleUnitTestRunner {
     public struct Outcome: Sendable {
         public var file: String
         public var passed: Bool
+        /// The file could not be run at all (unreadable, not a test file, a rule file that does
+        /// not load): an error, not a failed test.
+        public var couldNotRun: Bool
         /// promtool-style lines: `Unit Testing:  FILE` then `  SUCCESS` or `  FAILED:` and the problems.
         public var report: String
     }
 
     public static func run(file: String) -> Outcome {
         var problems: [String]
+        var couldNotRun = false
         do {
             problems = try runFile(file)
-        } catch let error as ParseError {
-            problems = ["\(error)"]
         } catch {
             problems = ["\(error)"]
+            couldNotRun = true
         }
         var report = "Unit Testing:  \(file)\n"
         report += problems.isEmpty ? "  SUCCESS\n" : "  FAILED:\n" + problems.map { $0 + "\n" }.joined() + "\n"
-        return Outcome(file: file, passed: problems.isEmpty, report: report)
+        return Outcome(file: file, passed: problems.isEmpty, couldNotRun: couldNotRun, report: report)
     }
 
     static func runFile(_ file: String) throws -> [String] {

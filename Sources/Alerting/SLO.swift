@@ -118,9 +118,15 @@ public enum SLOCompiler {
             out += "  - name: slo-\(slo.name)-sli\n    interval: 30s\n    rules:\n"
             // Each evaluation is one time slice: 1 when the indicator is above the threshold.
             out += record("strmscope_slo:sli_bad:bool", expr: "(\(slo.indicator)) > bool \(number(slo.threshold))", labels: fixed)
+            // The share of bad slices in each window, counting slices the window should hold but
+            // does not (a fresh collector, a gap) as good: divided by at least the number of 30 s
+            // slices in the window, so a few minutes of data never claim a whole hour's burn rate.
+            // With the window covered it is the plain average.
             for window in BurnWindows.all {
-                out += record("strmscope_slo:sli_error:ratio_rate\(window)", expr: "avg_over_time(strmscope_slo:sli_bad:bool\(selector)[\(window)])",
-                              labels: [:])
+                let slices = max(1, (parseDurationMs(window) ?? 300_000) / 30_000)
+                let bad = "strmscope_slo:sli_bad:bool\(selector)[\(window)]"
+                out += record("strmscope_slo:sli_error:ratio_rate\(window)",
+                              expr: "sum_over_time(\(bad)) / clamp_min(count_over_time(\(bad)), \(slices))", labels: [:])
             }
             let period = days(slo.periodMs)
             out += "  - name: slo-\(slo.name)-budget\n    interval: 5m\n    rules:\n"

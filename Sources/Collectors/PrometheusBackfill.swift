@@ -79,6 +79,10 @@ public enum PrometheusBackfill {
         /// pull four weeks of raw samples at start); later loads are incremental.
         let maxInitialMs: Int64
         private var loadedThroughMs: Int64?
+        /// When set before the first load: the rules will also be evaluated from this time on
+        /// (eval --once judging a `for` window), so the first load reaches back far enough for
+        /// their expressions at this time too (still at most `maxInitialMs`).
+        public var firstEvaluationMs: Int64?
 
         public init(client: PrometheusAPIClient, store: SeriesStore, expressions: [Expr], skipNames: Set<String>, maxInitialMs: Int64 = 6 * 3_600_000) {
             self.maxInitialMs = maxInitialMs
@@ -93,7 +97,7 @@ public enum PrometheusBackfill {
             var collected: [Labels: [Int64: Double]] = [:]
             var queried = Set<String>()
             for expression in expressions {
-                let (minMs, _) = span(of: expression, startMs: nowMs, endMs: nowMs)
+                let (minMs, _) = span(of: expression, startMs: min(firstEvaluationMs ?? nowMs, nowMs), endMs: nowMs)
                 let fromMs = loadedThroughMs.map { $0 + 1 } ?? max(minMs, nowMs - maxInitialMs)
                 guard fromMs <= nowMs else { continue }
                 let window = formatDurationMs(max(1, nowMs - fromMs + 1))

@@ -24,10 +24,14 @@ public final class HTTPServer: Sendable {
         self.task = Mutex(task)
     }
 
-    public static func start(_ address: ListenAddress, routes: [HTTPRoute]) throws -> HTTPServer {
+    /// `notFound` answers requests for paths no route serves (without their body), so a
+    /// protocol with its own error format (OTLP's google.rpc.Status) keeps it for those too.
+    public static func start(
+        _ address: ListenAddress, routes: [HTTPRoute], notFound: (@Sendable (HTTPServerRequest) -> HTTPServerResponse)? = nil
+    ) throws -> HTTPServer {
         let table = Dictionary(routes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            try await respond(request, table)
+            try await respond(request, table, notFound: notFound)
         }
         // Hummingbird logs to stdout by default; stdout belongs to the command's output.
         let logger = Logger(label: "strmscope.http", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -57,15 +61,20 @@ public final class HTTPServer: Sendable {
         task.withLock { $0?.cancel(); $0 = nil }
     }
 
-    private static func respond(_ request: Request, _ table: [String: HTTPRoute]) async throws -> Response {
+    private static func respond(
+        _ request: Request, _ table: [String: HTTPRoute], notFound: (@Sendable (HTTPServerRequest) -> HTTPServerResponse)?
+    ) async throws -> Response {
         let path = request.uri.path
-        guard let route = table[path] else {
-            return response(.text(404, "not found: \(path) (served here: \(table.keys.sorted().joined(separator: ", ")))"))
-        }
         var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
             headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        guard let route = table[path] else {
+            if let notFound {
+                return response(notFound(HTTPServerRequest(method: request.method.rawValue, path: path, headers: headers, body: [], bodyTooLarge: nil)))
+            }
+            return response(.text(404, "not found: \(path) (served here: \(table.keys.sorted().joined(separator: ", ")))"))
         }
         var body: [UInt8] = []
         var tooLarge: Int?

@@ -68,20 +68,25 @@ public final class OTLPReceiver: Sendable {
     private enum Encoding { case protobuf, json }
 
     private func respond(to request: HTTPServerRequest) -> HTTPServerResponse {
-        guard request.path == Self.path else { return .text(404, "not found: OTLP metrics are received at POST \(Self.path)") }
+        // Every error body is a google.rpc.Status (OTLP/HTTP) in the request's encoding, or in
+        // protobuf, OTLP's default, when the request's content type is not one OTLP knows.
+        let mediaType = (request.header("content-type") ?? "").split(separator: ";").first
+            .map { $0.trimmingSpaces.lowercased() } ?? ""
+        let known: Encoding? = switch mediaType {
+        case "application/x-protobuf", "application/protobuf": .protobuf
+        case "application/json": .json
+        default: nil
+        }
+        guard request.path == Self.path else {
+            return status(404, "not found: OTLP metrics are received at POST \(Self.path)", known ?? .protobuf)
+        }
         guard request.method == "POST" else {
-            var response = HTTPServerResponse.text(405, "method \(request.method) not allowed: use POST")
+            var response = status(405, "method \(request.method) not allowed: use POST", known ?? .protobuf)
             response.headers["allow"] = "POST"
             return response
         }
-        let mediaType = (request.header("content-type") ?? "").split(separator: ";").first
-            .map { $0.trimmingSpaces.lowercased() } ?? ""
-        let encoding: Encoding
-        switch mediaType {
-        case "application/x-protobuf", "application/protobuf": encoding = .protobuf
-        case "application/json": encoding = .json
-        default:
-            return .text(415, "unsupported content type \"\(mediaType)\": send application/x-protobuf or application/json")
+        guard let encoding = known else {
+            return status(415, "unsupported content type \"\(mediaType)\": send application/x-protobuf or application/json", .protobuf)
         }
         if let token = options.token {
             guard let given = request.header("authorization"), constantTimeEqual(given, "Bearer " + token) else {
@@ -106,7 +111,7 @@ public final class OTLPReceiver: Sendable {
         case "identity", "":
             break
         case let other:
-            return .text(415, "unsupported content encoding \"\(other)\": send gzip or identity")
+            return status(415, "unsupported content encoding \"\(other)\": send gzip or identity", encoding)
         }
         let now = clock.nowMs()
         let conversion: OTLPConversion
@@ -165,6 +170,8 @@ public final class OTLPReceiver: Sendable {
         case 400: 3  // INVALID_ARGUMENT
         case 401: 16  // UNAUTHENTICATED
         case 413: 8  // RESOURCE_EXHAUSTED
+        case 404: 5  // NOT_FOUND
+        case 405, 415: 12  // UNIMPLEMENTED
         default: 2  // UNKNOWN
         }
         switch encoding {

@@ -50,6 +50,15 @@ public enum QueryResult: Sendable, Equatable {
     /// series sorted by labels, samples in ascending time.
     case matrix([Series])
     case string(timestampMs: Int64, value: String)
+
+    /// An empty vector or matrix (a scalar or string always has a value).
+    public var isEmpty: Bool {
+        switch self {
+        case .vector(let samples): samples.isEmpty
+        case .matrix(let series): series.isEmpty
+        case .scalar, .string: false
+        }
+    }
 }
 
 /// One element of an instant vector.

@@ -334,7 +334,7 @@ public enum ScopeScreen {
         switch event.kind {
         case .rebalance: "R"
         case .alert: "A"
-        case .marker: event.labels["fault"] != nil ? "F" : "M"
+        case .marker: event.labels["fault"] != nil ? "F" : event.labels["corruption"] != nil ? "C" : "M"
         }
     }
 

@@ -22,7 +22,7 @@ enum LogMetrics {
             name: "kafka_topic_partition_oldest_offset", type: .gauge, help: "Oldest Offset of a Broker at Topic/Partition")
         for tp in userPartitions {
             let labels: Labels = ["topic": tp.topic, "partition": String(tp.partition)]
-            current.add(labels, Double(statuses[tp]!.highWatermark))
+            current.add(labels, Double(statuses[tp]!.reportedEndOffset))
             oldest.add(labels, Double(statuses[tp]!.logStartOffset))
         }
         out += [current, oldest]
@@ -42,7 +42,7 @@ enum LogMetrics {
             var sums: [String: (offset: Int64, lag: Int64)] = [:]
             for tp in commits.keys.sorted() where statuses[tp] != nil && !tp.topic.hasPrefix("__") {
                 let offset = commits[tp]!
-                let partitionLag = max(0, statuses[tp]!.highWatermark - offset)
+                let partitionLag = max(0, statuses[tp]!.reportedEndOffset - offset)
                 let labels: Labels = ["consumergroup": group, "topic": tp.topic, "partition": String(tp.partition)]
                 groupOffset.add(labels, Double(offset))
                 lag.add(labels, Double(partitionLag))
@@ -71,11 +71,11 @@ enum LogMetrics {
         var produced = MetricFamily(name: "strm_records_produced_total", type: .counter, help: "Records appended to the topic (its end offset summed over partitions).")
         var dlq = MetricFamily(name: "strm_dlq_records_total", type: .counter, help: "Records dead-lettered from the topic to <topic>.dlq.")
         for topic in userTopics where !topic.hasSuffix(StreamLog.dlqSuffix) {
-            let end = userPartitions.filter { $0.topic == topic }.reduce(Int64(0)) { $0 + statuses[$1]!.highWatermark }
+            let end = userPartitions.filter { $0.topic == topic }.reduce(Int64(0)) { $0 + statuses[$1]!.reportedEndOffset }
             produced.add(["topic": topic], Double(end))
             let dlqTopic = topic + StreamLog.dlqSuffix
             if topics[dlqTopic] != nil {
-                let dead = userPartitions.filter { $0.topic == dlqTopic }.reduce(Int64(0)) { $0 + statuses[$1]!.highWatermark }
+                let dead = userPartitions.filter { $0.topic == dlqTopic }.reduce(Int64(0)) { $0 + statuses[$1]!.reportedEndOffset }
                 dlq.add(["topic": topic], Double(dead))
             }
         }
@@ -85,11 +85,15 @@ enum LogMetrics {
 
         var corrupt = MetricFamily(name: "strm_log_partition_corrupt", type: .gauge, help: "1 when a corrupt batch stops reads of the partition (see `strmscope log verify`).")
         for tp in userPartitions { corrupt.add(["topic": tp.topic, "partition": String(tp.partition)], statuses[tp]!.corruption == nil ? 0 : 1) }
+        var corruptBatches = MetricFamily(
+            name: "strm_log_corrupt_batches", type: .gauge,
+            help: "Batches that fail their CRC or structure check in the partition (reads stop at the first); acknowledged data is unreadable.")
+        for tp in userPartitions { corruptBatches.add(["topic": tp.topic, "partition": String(tp.partition)], Double(statuses[tp]!.corruptBatches)) }
         var failed = MetricFamily(name: "strm_log_partition_write_failed", type: .gauge, help: "1 when an fsync failed and the partition refuses appends.")
         for tp in userPartitions { failed.add(["topic": tp.topic, "partition": String(tp.partition)], statuses[tp]!.writeFailure == nil ? 0 : 1) }
         var size = MetricFamily(name: "strm_log_partition_bytes", type: .gauge, help: "Bytes of segment data held for the partition.")
         for tp in userPartitions { size.add(["topic": tp.topic, "partition": String(tp.partition)], Double(statuses[tp]!.bytes)) }
-        out += [corrupt, failed, size]
+        out += [corrupt, corruptBatches, failed, size]
 
         guard includeProcessCounters else { return out }
         // Counters of the writing process: they start at zero when it starts, as Prometheus expects.

@@ -46,6 +46,9 @@ public enum LogVerifier {
     }
 
     private static func verifyPartition(_ path: String, writerRunning: Bool, into report: inout Report) throws(LogError) {
+        // Read before any segment: what it covers was whole on disk before a byte of it was read,
+        // so damage there is corruption even beside a live writer that keeps appending.
+        let flushed = RecoveryCheckpoint.read(partitionDirectory: path)
         let bases = try FileSystem.list(path).compactMap { Segment.baseOffset(ofFile: $0, suffix: ".log") }.sorted()
         var expected: Int64? = nil
         for (i, base) in bases.enumerated() {
@@ -81,12 +84,18 @@ public enum LogVerifier {
             }
             switch end {
             case .complete:
-                break
+                if let flushed, flushed.base == base, size < flushed.position {
+                    report.problems.append(Problem(
+                        severity: .corruption, file: logPath, position: size,
+                        message: "the file ends at byte \(size) but \(flushed.position) bytes were flushed (recovery checkpoint): it was cut outside the log"))
+                }
             case .incomplete(let position), .invalid(let position, _):
                 var reason = "incomplete batch"
                 if case .invalid(_, let why) = end { reason = decodeFailure?.1 ?? why }
                 let intactAfter = try FrameScanner.intactFrameExists(file, after: position, end: size, expectedOffset: next)
-                if isLast && !intactAfter {
+                if RecoveryCheckpoint.covers(flushed, base: base, position: position) {
+                    report.problems.append(Problem(severity: .corruption, file: logPath, position: position, message: RecoveryCheckpoint.belowCheckpoint(reason)))
+                } else if isLast && !intactAfter {
                     let message = writerRunning
                         ? "\(size - position) bytes after the last whole batch: a write in progress (the writer holds the lock)"
                         : "torn tail of \(size - position) bytes (\(reason)): the remains of an interrupted write; a writer opening the log after a crash cuts it off"

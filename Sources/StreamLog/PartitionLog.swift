@@ -63,8 +63,21 @@ public struct PartitionStatus: Sendable, Equatable {
     public var segments: Int
     public var bytes: Int
     public var corruption: String?
+    /// With corruption: the first offset that cannot be read…
+    public var corruptFromOffset: Int64? = nil
+    /// …and how far the partition's data reaches past it, as far as batch headers after the damage
+    /// and the writer's last published high watermark tell. Listings and metrics report this as
+    /// the partition's end: the records are there (acknowledged, counted as lag), only unreadable.
+    public var endOffsetPastCorruption: Int64? = nil
+    /// With corruption: batches that fail their check, from the first damage to the end of the data.
+    public var corruptBatches: Int = 0
     /// A failed fsync: the partition takes no more writes (see `PartitionLog.failure`).
     public var writeFailure: String?
+
+    /// The end offset to report (listings, `kafka_topic_partition_current_offset`, lag): the high
+    /// watermark, or with corruption how far the acknowledged data reaches past it. Reporting only
+    /// the readable part would make acknowledged records vanish from every view.
+    public var reportedEndOffset: Int64 { max(highWatermark, endOffsetPastCorruption ?? highWatermark) }
 }
 
 /// One partition: an ordered list of segments, the last one active (appended to).
@@ -176,6 +189,9 @@ final class PartitionLog: @unchecked Sendable {
             } else {
                 try log.loadTrusted(segment, notes: &notes)
             }
+        }
+        if !readOnly, let active = log.segments.last, log.corruption == nil {
+            try log.checkFlushedBytesPresent(active, fileSize: active.file.size(), flushed: log.checkpoint?.current, notes: &notes)
         }
         log.logEndOffset = log.segments.last!.nextOffset
         log.highWatermark = log.visibleEnd()
@@ -291,11 +307,12 @@ final class PartitionLog: @unchecked Sendable {
     }
 
     /// The active segment after an unclean shutdown: verify every batch, then decide what the
-    /// first damage is. Only the remains of an interrupted write are cut: a batch that runs past
-    /// the end of the file, or one whose tail is zero-filled from a sector boundary on (what a
-    /// power cut leaves of unflushed pages). Anything else — damage with intact data after it,
-    /// below the last recovery checkpoint, or a complete batch that fails its CRC — is corruption:
-    /// reported, never truncated away.
+    /// first damage is. Only the remains of an interrupted write are cut, and only past the
+    /// recovery checkpoint: damage below it (data that was flushed and acknowledged) or with
+    /// intact data after it is corruption, reported and never truncated away. Without a
+    /// checkpoint, only what looks like an interrupted write is cut: a batch that runs past the
+    /// end of the file, or one whose tail is zero-filled from a sector boundary on (what a power
+    /// cut leaves of unflushed pages).
     private func recoverActive(_ segment: Segment, notes: inout [RecoveryNote]) throws(LogError) {
         let fileSize = try segment.file.size()
         let end = try verifiedScan(segment, to: fileSize)
@@ -311,11 +328,14 @@ final class PartitionLog: @unchecked Sendable {
             badPosition = position
             reason = why
         }
-        if let known = checkpoint?.current, known.base == segment.baseOffset, badPosition < known.position {
-            markCorrupt(segment, position: badPosition, reason: "\(reason), below the recovery checkpoint (data that was flushed)", notes: &notes)
+        if RecoveryCheckpoint.covers(checkpoint?.current, base: segment.baseOffset, position: badPosition) {
+            markCorrupt(segment, position: badPosition, reason: RecoveryCheckpoint.belowCheckpoint(reason), notes: &notes)
         } else if try FrameScanner.intactFrameExists(segment.file, after: badPosition, end: fileSize, expectedOffset: segment.nextOffset) {
             markCorrupt(segment, position: badPosition, reason: reason, notes: &notes)
-        } else if case .invalid = end, try !isInterruptedWrite(segment, at: badPosition, fileSize: fileSize) {
+        } else if checkpoint?.current == nil, case .invalid = end, try !isInterruptedWrite(segment, at: badPosition, fileSize: fileSize) {
+            // Without a checkpoint nothing says where flushed data ends: only what looks like an
+            // interrupted write is cut. With one, everything past it was never flushed (never
+            // acknowledged as durable), so damage there with nothing intact after it is the tail.
             markCorrupt(segment, position: badPosition, reason: "\(reason) (a complete batch, not an interrupted write)", notes: &notes)
         } else {
             try segment.file.truncate(to: badPosition)
@@ -344,26 +364,61 @@ final class PartitionLog: @unchecked Sendable {
     }
 
     /// A read-only view: what validates is visible; a damaged frame at the very end of the active
-    /// segment may be a write in progress and simply ends the view.
+    /// segment, past the recovery checkpoint, may be a write in progress and simply ends the view.
     private func loadReadOnly(_ segment: Segment, isActive: Bool) throws(LogError) {
-        let fileSize = try segment.file.size()
         var notes: [RecoveryNote] = []
         if !isActive {
             try loadTrusted(segment, notes: &notes)
             return
         }
-        try extendReadOnly(segment, to: fileSize)
+        try extendReadOnly(segment)
     }
 
-    private func extendReadOnly(_ segment: Segment, to fileSize: Int) throws(LogError) {
+    /// Verifies what the writer appended to `segment` since the last look; returns the file size
+    /// it looked at. Damage in data the recovery checkpoint covers is corruption, never a write in
+    /// progress: the writer moves the checkpoint only after that data was whole on disk.
+    @discardableResult
+    private func extendReadOnly(_ segment: Segment) throws(LogError) -> Int {
+        // Read before the file's size and bytes: what it covers was written whole before any of
+        // them was read, so a live writer's later appends cannot make it look ahead of the file.
+        let flushed = RecoveryCheckpoint.read(partitionDirectory: directory)
+        let fileSize = try segment.file.size()
+        var ignored: [RecoveryNote] = []
         let end = try verifiedScan(segment, to: fileSize, from: segment.size)
-        guard case .invalid(let position, let reason) = end else { return }
-        // Damage followed by an intact batch cannot be a write in progress: it is corruption.
-        // Without one it may be the writer's current batch, not yet wholly visible.
-        if try FrameScanner.intactFrameExists(segment.file, after: position, end: fileSize, expectedOffset: segment.nextOffset) {
-            var ignored: [RecoveryNote] = []
+        let position: Int
+        let reason: String
+        switch end {
+        case .complete:
+            checkFlushedBytesPresent(segment, fileSize: fileSize, flushed: flushed, notes: &ignored)
+            return fileSize
+        case .incomplete(let at):
+            (position, reason) = (at, "incomplete batch")
+        case .invalid(let at, let why):
+            (position, reason) = (at, why)
+        }
+        if RecoveryCheckpoint.covers(flushed, base: segment.baseOffset, position: position) {
+            markCorrupt(segment, position: position, reason: RecoveryCheckpoint.belowCheckpoint(reason), notes: &ignored)
+        } else if case .invalid = end,
+            try FrameScanner.intactFrameExists(segment.file, after: position, end: fileSize, expectedOffset: segment.nextOffset)
+        {
+            // Damage followed by an intact batch cannot be a write in progress: it is corruption.
+            // Without one it may be the writer's current batch, not yet wholly visible.
             markCorrupt(segment, position: position, reason: reason, notes: &ignored)
         }
+        return fileSize
+    }
+
+    /// A segment file shorter than the bytes the recovery checkpoint says were flushed to it was
+    /// cut outside the log (even at a batch boundary): acknowledged records are gone, which is
+    /// corruption to report, never a log that merely ends earlier.
+    private func checkFlushedBytesPresent(
+        _ segment: Segment, fileSize: Int, flushed: (base: Int64, position: Int)?, notes: inout [RecoveryNote]
+    ) {
+        guard let flushed, flushed.base == segment.baseOffset, fileSize < flushed.position else { return }
+        markCorrupt(
+            segment, position: fileSize,
+            reason: "the file ends at byte \(fileSize) but \(flushed.position) bytes were flushed (recovery checkpoint): it was cut outside the log",
+            notes: &notes)
     }
 
     /// CRC-checked scan from `start` (a batch boundary), noting every batch in the segment.
@@ -845,8 +900,7 @@ final class PartitionLog: @unchecked Sendable {
         while let first = segments.first, !FileSystem.exists(first.logPath) { segments.removeFirst() }
         guard corruption == nil else { return }
         if let last = segments.last {
-            let fileSize = try last.file.size()
-            if fileSize > last.size { try extendReadOnly(last, to: fileSize) }
+            let fileSize = try extendReadOnly(last)
             // Still inside the writer's current batch (or at damage): nothing newer to look for.
             guard corruption == nil, last.size == fileSize else { return }
         }
@@ -857,10 +911,67 @@ final class PartitionLog: @unchecked Sendable {
             if let last = segments.last, last.nextOffset != base { break }
             let segment = try openSegment(base: base)
             segments.append(segment)
-            let fileSize = try segment.file.size()
-            try extendReadOnly(segment, to: fileSize)
+            let fileSize = try extendReadOnly(segment)
             if corruption != nil || segment.size != fileSize { break }
         }
+    }
+
+    // MARK: History
+
+    /// The timestamp of the first batch held, nil when the partition is empty.
+    func firstBatchTimestampMs() -> Int64? {
+        lock.lock()
+        if readOnly { try? refreshLocked() }
+        let first = segments.first(where: { $0.size > 0 })
+        lock.unlock()
+        guard let first, let bytes = try? first.file.read(at: 0, count: BatchFormat.headerSize), bytes.count == BatchFormat.headerSize else {
+            return nil
+        }
+        return bytes.withUnsafeBytes { BatchFormat.parseHeader($0) }.baseTimestamp
+    }
+
+    /// The partition's end offset as it was at each of `times` (ascending), from its batch
+    /// headers: a batch counts from its append time, the running maximum of the batch timestamps
+    /// in log order (so a record stamped in the past does not move the end back in time). Also
+    /// the time of the first batch still held when retention has removed earlier ones (the
+    /// history before it is not in the files). Segments wholly before the first time are not read.
+    func endOffsets(at times: [Int64]) -> (ends: [Int64], heldFromMs: Int64?) {
+        lock.lock()
+        if readOnly { try? refreshLocked() }
+        let limit = visibleEnd()
+        let spans = segments.map { (file: $0.file, size: $0.size, maxTimestampMs: $0.maxTimestampMs, nextOffset: $0.nextOffset) }
+        let start = logStartOffset
+        lock.unlock()
+        var ends = [Int64](repeating: start, count: times.count)
+        guard let firstTime = times.first else { return (ends, nil) }
+        var heldFromMs: Int64? = nil
+        var effective = Int64.min
+        var next = 0
+        var currentEnd = start
+        func reach(_ time: Int64, _ end: Int64) {
+            // Every time before this batch's append time saw the end as it was before it.
+            while next < times.count && times[next] < time {
+                ends[next] = min(currentEnd, limit)
+                next += 1
+            }
+            currentEnd = end
+        }
+        for segment in spans {
+            if max(effective, segment.maxTimestampMs) <= firstTime && segment.maxTimestampMs != .max {
+                effective = max(effective, segment.maxTimestampMs)
+                reach(effective, segment.nextOffset)
+                if start > 0 && heldFromMs == nil { heldFromMs = effective }
+                continue
+            }
+            _ = try? FrameScanner.walkHeaders(segment.file, from: 0, to: segment.size) { _, header in
+                effective = max(effective, header.maxTimestamp)
+                if start > 0 && heldFromMs == nil { heldFromMs = effective }
+                reach(effective, header.nextOffset)
+                return nil
+            }
+        }
+        reach(.max, currentEnd)
+        return (ends, heldFromMs)
     }
 
     // MARK: Status and shutdown
@@ -869,10 +980,47 @@ final class PartitionLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if readOnly { try? refreshLocked() } else { advanceHighWatermark() }
-        return PartitionStatus(
+        var status = PartitionStatus(
             topicPartition: topicPartition, logStartOffset: logStartOffset, logEndOffset: logEndOffset, highWatermark: highWatermark,
             segments: segments.count, bytes: segments.reduce(0) { $0 + $1.size },
             corruption: corruption.map { "\($0.file):\($0.position): \($0.reason)" }, writeFailure: failure.map { "\($0)" })
+        if let corruption {
+            // The files as they are: the damaged segment and those after it were not loaded whole.
+            status.bytes = segments.reduce(0) { $0 + max($1.size, (try? $1.file.size()) ?? 0) }
+            let extent = damageExtentLocked(corruption)
+            status.corruptFromOffset = corruption.offset
+            status.endOffsetPastCorruption = extent.end
+            status.corruptBatches = extent.batches
+        }
+        return status
+    }
+
+    /// Computed once per corruption (the damage never moves): a walk over every byte from the
+    /// damage to the end of the partition's files.
+    private var damageExtent: (position: Int, file: String, end: Int64, batches: Int)?
+
+    /// How far the data reaches past the damage and how many batches there fail their check:
+    /// frames are followed by their length fields (a frame whose header is itself implausible ends
+    /// the walk), later segments are walked from their start, and the writer's last published high
+    /// watermark is the floor of the end (it acknowledged those offsets).
+    private func damageExtentLocked(_ corruption: (file: String, position: Int, reason: String, offset: Int64)) -> (end: Int64, batches: Int) {
+        if let known = damageExtent, known.position == corruption.position, known.file == corruption.file { return (known.end, known.batches) }
+        var end = corruption.offset
+        var batches = 0
+        if let first = segments.firstIndex(where: { $0.logPath == corruption.file }) {
+            for (i, segment) in segments[first...].enumerated() {
+                let walk = FrameScanner.walkPastDamage(
+                    segment.file, from: i == 0 ? corruption.position : 0, expectedOffset: i == 0 ? corruption.offset : segment.baseOffset)
+                batches += walk.damaged
+                if let next = walk.nextOffset { end = max(end, next) }
+            }
+        }
+        // A partition directory that is missing entirely has no damaged batch to count; any other
+        // corruption is at least the batch that stopped the reads.
+        batches = max(batches, corruption.file == directory ? 0 : 1)
+        if let published = HighWatermarkFile.readLastPublished(partitionDirectory: directory) { end = max(end, published) }
+        damageExtent = (corruption.position, corruption.file, end, batches)
+        return (end, batches)
     }
 
     var durationHistogram: Histogram {
@@ -940,12 +1088,24 @@ final class HighWatermarkFile: @unchecked Sendable {
 
     /// The live writer's high watermark, or nil when there is no live writer (or no intact value).
     static func read(partitionDirectory: String) -> Int64? {
+        guard let (pid, highWatermark) = readStored(partitionDirectory: partitionDirectory),
+            processIsAlive(pid_t(truncatingIfNeeded: pid))
+        else { return nil }
+        return highWatermark
+    }
+
+    /// The last high watermark any writer published, live or not: offsets below it were
+    /// acknowledged, so damage below it is never "a log that simply ends there".
+    static func readLastPublished(partitionDirectory: String) -> Int64? {
+        readStored(partitionDirectory: partitionDirectory)?.highWatermark
+    }
+
+    private static func readStored(partitionDirectory: String) -> (pid: UInt64, highWatermark: Int64)? {
         guard let bytes = try? FileSystem.readFile(FileSystem.join(partitionDirectory, fileName)), bytes.count == 20 else { return nil }
         let stored = bytes[16..<20].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         guard CRC32C.checksum(Array(bytes[0..<16])) == stored else { return nil }
         let pid = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard processIsAlive(pid_t(truncatingIfNeeded: pid)) else { return nil }
-        return Int64(bitPattern: bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        return (pid, Int64(bitPattern: bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
     }
 }
 
@@ -985,6 +1145,18 @@ final class RecoveryCheckpoint: @unchecked Sendable {
             withUnsafeBytes(of: CRC32C.checksum(bytes).bigEndian) { bytes.append(contentsOf: $0) }
             try? file.write(at: 0, bytes)
         }
+    }
+
+    /// Whether damage at byte `position` of the segment starting at offset `base` lies in data the
+    /// checkpoint says was flushed: an earlier segment than the checkpoint's (sealed, so fsynced
+    /// whole), or below its position in the same one. Only damage past it may be a torn tail.
+    static func covers(_ checkpoint: (base: Int64, position: Int)?, base: Int64, position: Int) -> Bool {
+        guard let checkpoint else { return false }
+        return base < checkpoint.base || (base == checkpoint.base && position < checkpoint.position)
+    }
+
+    static func belowCheckpoint(_ reason: String) -> String {
+        "\(reason), below the recovery checkpoint (data that was flushed and acknowledged)"
     }
 
     static func read(partitionDirectory: String) -> (base: Int64, position: Int)? {

@@ -155,6 +155,43 @@ enum FrameScanner {
         return .complete
     }
 
+    /// Past damage at `start`: follows frames by their length fields without trusting their
+    /// CRCs, to tell how far the data reaches (the next offset after the last plausible header)
+    /// and how many frames fail their check. The first header must carry `expectedOffset` and
+    /// each later one continue its predecessor; a header that is itself implausible counts as one
+    /// damaged frame and ends the walk (nothing after it can be located). One read per frame.
+    static func walkPastDamage(_ file: FileHandleRef, from start: Int, expectedOffset: Int64) -> (nextOffset: Int64?, damaged: Int) {
+        guard let size = try? file.size() else { return (nil, 0) }
+        var position = start
+        var expected = expectedOffset
+        var next: Int64? = nil
+        var damaged = 0
+        var header = [UInt8](repeating: 0, count: BatchFormat.headerSize)
+        while position < size {
+            guard size - position >= BatchFormat.headerSize,
+                (try? file.read(at: position, count: BatchFormat.headerSize, into: &header)) == BatchFormat.headerSize
+            else {
+                damaged += 1
+                break
+            }
+            let parsed = header.withUnsafeBytes { BatchFormat.parseHeader($0) }
+            let length = Int(parsed.length)
+            guard length >= BatchFormat.headerSize - 4, length <= BatchFormat.maxFrameLength, parsed.version == BatchFormat.version,
+                parsed.recordCount >= 1, parsed.lastOffsetDelta == parsed.recordCount - 1, parsed.baseOffset == expected,
+                position + parsed.frameSize <= size
+            else {
+                damaged += 1
+                break
+            }
+            let frame = (try? file.read(at: position, count: parsed.frameSize)) ?? []
+            if case .valid = frame.withUnsafeBytes({ BatchFormat.check($0) }) {} else { damaged += 1 }
+            next = parsed.nextOffset
+            expected = parsed.nextOffset
+            position += parsed.frameSize
+        }
+        return (next, damaged)
+    }
+
     /// After damage at `position`: is there any intact frame later in the file whose offset could
     /// follow `expectedOffset`? If so the damage is corruption in the middle of data (never
     /// truncated away); if not it is a torn tail (safe to cut: nothing intact follows it).

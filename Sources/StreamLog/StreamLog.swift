@@ -50,9 +50,9 @@ public final class StreamLog: @unchecked Sendable {
     /// What recovery found when the log was opened (torn tails cut, corruption, rebuilt indexes).
     public private(set) var recoveryNotes: [RecoveryNote]
 
-    private let lock = NSLock()
-    private var catalog: LogCatalog
-    private let partitions: PartitionTable
+    let lock = NSLock()
+    var catalog: LogCatalog
+    let partitions: PartitionTable
     private let fsyncs: FsyncCounter
     private let directoryLock: DirectoryLock?
     private var groups: [String: ConsumerGroupState] = [:]
@@ -61,7 +61,7 @@ public final class StreamLog: @unchecked Sendable {
     private var reservedProducerIds: Int64 = 0
     private var counters = LogCounters()
     private let closedFlag = Atomic<Bool>(false)
-    private var closed: Bool { closedFlag.load(ordering: .acquiring) }
+    var closed: Bool { closedFlag.load(ordering: .acquiring) }
 
     private init(
         directory: String, readOnly: Bool, clock: any Clock, catalog: LogCatalog, partitions: [TopicPartition: PartitionLog],
@@ -517,7 +517,7 @@ public final class StreamLog: @unchecked Sendable {
         // Every partition of every topic the group commits to, so an unread partition shows up too.
         let topics = Set(commits.keys.map(\.topic))
         let lags = parts.keys.filter { topics.contains($0.topic) }.sorted().map { tp -> GroupStatus.PartitionLag in
-            let end = parts[tp]!.status().highWatermark
+            let end = parts[tp]!.status().reportedEndOffset
             let offset = commits[tp]
             return GroupStatus.PartitionLag(topicPartition: tp, committed: offset, endOffset: end, lag: offset.map { max(0, end - $0) })
         }
@@ -613,7 +613,7 @@ public final class StreamLog: @unchecked Sendable {
     /// where it is (reported as a recovery note): one bad batch in `__strm_events` must not make
     /// the whole log impossible to open. Returns false when the replay did not reach the end.
     @discardableResult
-    private func forEachInternalRecord(_ topic: String, _ body: (Int64, [UInt8]) -> Void) -> Bool {
+    func forEachInternalRecord(_ topic: String, _ body: (Int64, [UInt8]) -> Void) -> Bool {
         forEachInternalRecord(topic, from: nil, body).complete
     }
 
@@ -643,6 +643,10 @@ public final class StreamLog: @unchecked Sendable {
 
     /// Where the replay of each internal topic stopped (the next offset to read).
     private var internalReplayedThrough: [String: Int64] = [:]
+    /// Per group, how many members its last rebalance left: what a read-only view reports as
+    /// `kafka_consumergroup_members` while the writer runs (membership lives in its memory, and
+    /// every change of it is a rebalance event in the log).
+    private var membersAfterLastRebalance: [String: Int] = [:]
 
     /// Rebuilds committed offsets, group generations, the producer-id reservation and the
     /// rebalance counts from the internal topics. True when both were read to their end.
@@ -677,6 +681,7 @@ public final class StreamLog: @unchecked Sendable {
                 let group = event.labels["consumergroup"]
             {
                 counters.rebalances[group, default: 0] += 1
+                membersAfterLastRebalance[group] = (event.fields["members_after"] ?? "").split(separator: ",").count
             }
         }
         internalReplayedThrough[Self.eventsTopic] = next
@@ -749,13 +754,17 @@ public final class StreamLog: @unchecked Sendable {
         }
         let parts = partitions.all
         let commits = committed
-        let memberCounts = groups.mapValues { $0.members.count }
+        // A reader sees the writer's members through the rebalance events; with no writer
+        // running, no member is left (members live in the writer's process).
+        let memberCounts = isReadOnly
+            ? (DirectoryLock.holder(of: directory).map(processIsAlive) == true ? membersAfterLastRebalance : membersAfterLastRebalance.mapValues { _ in 0 })
+            : groups.mapValues { $0.members.count }
         let knownGroups = Set(commits.keys).union(groups.keys).union(lastGeneration.keys)
         let counters = self.counters
         let topicConfigs = catalog.topics
         lock.unlock()
         let statuses = Dictionary(uniqueKeysWithValues: parts.map { ($0.key, $0.value.status()) })
-        let lagSeconds = timeLag(commits: commits, statuses: statuses, partitions: parts)
+        let lagSeconds = timeLag(commits: commits, statuses: statuses, now: clock.nowMs()) { parts[$0]?.timestamp(at: $1) }
         return LogMetrics.families(
             statuses: statuses, topics: topicConfigs, committed: commits, lagSeconds: lagSeconds, groups: knownGroups, members: memberCounts,
             counters: counters, durations: parts.filter { !$0.key.topic.hasPrefix("__") }.mapValues(\.durationHistogram),
@@ -768,17 +777,20 @@ extension StreamLog {
     /// Lag in seconds, exactly: how old the oldest record a group has not yet consumed is
     /// (now − its timestamp), per partition; 0 when the group is caught up. No interpolation is
     /// needed, unlike exporters that only see offsets: the log has every record's timestamp.
+    /// `timestamp` gives the timestamp of the record at an offset of a partition (nil when it
+    /// cannot be read); lag is measured at `now`.
     func timeLag(
-        commits: [String: [TopicPartition: Int64]], statuses: [TopicPartition: PartitionStatus], partitions: [TopicPartition: PartitionLog]
+        commits: [String: [TopicPartition: Int64]], statuses: [TopicPartition: PartitionStatus], now: Int64,
+        timestamp: (TopicPartition, Int64) -> Int64?
     ) -> [String: [TopicPartition: Double]] {
-        let now = clock.nowMs()
         var out: [String: [TopicPartition: Double]] = [:]
         for (group, offsets) in commits {
             for (tp, committed) in offsets where !tp.topic.hasPrefix("__") {
-                guard let status = statuses[tp], let partition = partitions[tp] else { continue }
-                if committed >= status.highWatermark {
+                guard let status = statuses[tp] else { continue }
+                // Records stuck behind corruption are lag too; their age is unknown (unreadable).
+                if committed >= status.reportedEndOffset {
                     out[group, default: [:]][tp] = 0
-                } else if let oldest = partition.timestamp(at: max(committed, status.logStartOffset)) {
+                } else if let oldest = timestamp(tp, max(committed, status.logStartOffset)) {
                     out[group, default: [:]][tp] = Double(max(0, now - oldest)) / 1000
                 }
             }

@@ -9,6 +9,34 @@ public enum ConfigCheck {
     public struct Report: Sendable {
         public var checked: [(file: String, what: String)] = []
         public var problems: [String] = []
+        /// Files examined, valid or not.
+        public var files = 0
+        /// Paths that could not be checked at all (missing, unreadable): an error, not a problem
+        /// found in a file.
+        public var unreadable: [String] = []
+
+        /// `3 files checked, 1 problem` (with the unreadable paths, if any).
+        public var summary: String {
+            func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+            var text = "\(count(files, "file")) checked, \(count(problems.count, "problem"))"
+            if !unreadable.isEmpty { text += ", \(count(unreadable.count, "path")) could not be read" }
+            return text
+        }
+    }
+
+    /// With no paths: `Dashboards` and `Runbooks` when they are in the working directory, else
+    /// the dashboard, alert pack and SLO rules built into the binary (what `scope` and `eval`
+    /// use without flags).
+    public static func runDefault() -> Report {
+        let here = ["Dashboards", "Runbooks"].filter { FileManager.default.fileExists(atPath: $0) }
+        if !here.isEmpty { return run(paths: here) }
+        var report = Report()
+        let builtIn: [(String, String)] = [
+            ("Dashboards/streaming.yml", defaultDashboardYAML), ("Dashboards/alerts.yml", defaultAlertRulesYAML),
+            ("Dashboards/slo-rules.yml", defaultSLORulesYAML),
+        ]
+        for (name, text) in builtIn { check(text, file: "(built in) \(name)", runbookLinks: false, into: &report) }
+        return report
     }
 
     public static func run(paths: [String]) -> Report {
@@ -17,7 +45,7 @@ public enum ConfigCheck {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                report.problems.append("\(path): no such file or directory")
+                report.unreadable.append("\(path): no such file or directory")
                 continue
             }
             if isDirectory.boolValue {
@@ -33,10 +61,14 @@ public enum ConfigCheck {
 
     static func check(_ file: String, into report: inout Report) {
         guard let data = FileManager.default.contents(atPath: file) else {
-            report.problems.append("\(file): cannot read the file")
+            report.unreadable.append("\(file): cannot read the file")
             return
         }
-        let text = String(decoding: data, as: UTF8.self)
+        check(String(decoding: data, as: UTF8.self), file: file, runbookLinks: true, into: &report)
+    }
+
+    static func check(_ text: String, file: String, runbookLinks checkLinks: Bool, into report: inout Report) {
+        report.files += 1
         if file.hasSuffix(".md") {
             if (file as NSString).lastPathComponent == "README.md" { return }
             let problems = RunbookCheck.problems(text, file: file)
@@ -57,7 +89,7 @@ public enum ConfigCheck {
                 report.checked.append((file, "rule unit tests (run them with strmscope test rules)"))
             } else {
                 let rules = try RuleFile.parse(text, file: file)
-                report.problems += runbookLinks(rules, file: file)
+                if checkLinks { report.problems += runbookLinks(rules, file: file) }
                 let count = rules.groups.reduce(0) { $0 + $1.rules.count }
                 report.checked.append((file, "rule file (\(rules.groups.count) groups, \(count) rules)"))
             }

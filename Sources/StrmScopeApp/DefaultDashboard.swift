@@ -103,6 +103,9 @@ groups:
       # Burrow's STALL rule: a partition whose committed offset did not move for the whole window
       # while it had lag for the whole window. min_over_time (not just the current lag) keeps a
       # quiet topic that just received its first record in 5 minutes from counting as stalled.
+      # The last branch requires the window to be covered: the committed offset must have a
+      # sample from 5 minutes ago, so a series seen for the first time (a fresh store, a new
+      # group, a restarted collector) is not "stopped for 5 minutes" on the strength of one sample.
       - alert: ConsumerStalled
         # TUNE: exclude groups that are stopped on purpose, e.g. {consumergroup!~"backfill-.*"}.
         expr: |
@@ -110,6 +113,8 @@ groups:
               changes(kafka_consumergroup_current_offset[5m]) == 0
             and on (consumergroup, topic, partition)
               min_over_time(kafka_consumergroup_lag[5m]) > 0
+            and on (consumergroup, topic, partition)
+              kafka_consumergroup_current_offset offset 5m
           )
         for: 1m
         labels:
@@ -235,6 +240,21 @@ groups:
   # ---------------------------------------------------------------------------------------------
   - name: strmscope-meta
     rules:
+      # A batch of the embedded log fails its CRC or structure check below the recovery
+      # checkpoint: records that were acknowledged are unreadable, and every consumer of the
+      # partition stops at the damage. Never a transient: no `for`.
+      - alert: LogCorruption
+        expr: max by (topic, partition) (strm_log_corrupt_batches) > 0
+        labels:
+          severity: page
+        annotations:
+          summary: Partition {{ $labels.topic }}/{{ $labels.partition }} of the embedded log has {{ $value }} corrupt batch(es).
+          description: >-
+            {{ $value }} batch(es) of {{ $labels.topic }}/{{ $labels.partition }} fail their CRC32C or
+            structure check. Acknowledged records there cannot be read and every consumer of the
+            partition is stopped at the damage; nothing is cut or skipped automatically.
+          runbook_url: Runbooks/LogCorruption.md
+
       - alert: TargetDown
         expr: up == 0
         for: 2m
@@ -281,19 +301,19 @@ groups:
         labels:
           slo: 'consumer-lag'
       - record: strmscope_slo:sli_error:ratio_rate5m
-        expr: 'avg_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[5m])'
+        expr: 'sum_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[5m]) / clamp_min(count_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[5m]), 10)'
       - record: strmscope_slo:sli_error:ratio_rate30m
-        expr: 'avg_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[30m])'
+        expr: 'sum_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[30m]) / clamp_min(count_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[30m]), 60)'
       - record: strmscope_slo:sli_error:ratio_rate1h
-        expr: 'avg_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[1h])'
+        expr: 'sum_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[1h]) / clamp_min(count_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[1h]), 120)'
       - record: strmscope_slo:sli_error:ratio_rate2h
-        expr: 'avg_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[2h])'
+        expr: 'sum_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[2h]) / clamp_min(count_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[2h]), 240)'
       - record: strmscope_slo:sli_error:ratio_rate6h
-        expr: 'avg_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[6h])'
+        expr: 'sum_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[6h]) / clamp_min(count_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[6h]), 720)'
       - record: strmscope_slo:sli_error:ratio_rate1d
-        expr: 'avg_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[1d])'
+        expr: 'sum_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[1d]) / clamp_min(count_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[1d]), 2880)'
       - record: strmscope_slo:sli_error:ratio_rate3d
-        expr: 'avg_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[3d])'
+        expr: 'sum_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[3d]) / clamp_min(count_over_time(strmscope_slo:sli_bad:bool{slo="consumer-lag"}[3d]), 8640)'
   - name: slo-consumer-lag-budget
     interval: 5m
     rules:

@@ -43,7 +43,8 @@ public struct EvalOptions: Sendable {
 /// resolved alerts to Alertmanager from a sender thread (so a slow or dead Alertmanager never
 /// delays evaluation), and stops cleanly on SIGINT/SIGTERM.
 public enum EvalRunner {
-    /// Exit status: 0 nothing firing (after --once), 1 something firing, 2 an error.
+    /// Exit status (after --once; see `EvalOnce`): 0 nothing firing, 1 something firing, 3
+    /// nothing firing but an alert pending for want of history; errors are thrown.
     public static func run(_ options: EvalOptions, output: OutputSink, clock: any Clock = SystemClock()) throws -> Int32 {
         installStopHandlers()
         var groups: [RuleGroup] = []
@@ -52,7 +53,10 @@ public enum EvalRunner {
         var storeOptions = StoreOptions()
         storeOptions.retentionMs = options.retentionMs
         let store = SeriesStore(options: storeOptions, clock: clock)
-        for file in options.files { try QueryRunner.loadFile(file, into: store, now: clock.nowMs()) }
+        var fileSpans: [ClosedRange<Int64>] = []
+        for file in options.files {
+            if let span = try QueryRunner.loadFile(file, into: store, now: clock.nowMs()) { fileSpans.append(span) }
+        }
         let receiver = try options.otlp?.start(into: store, report: { writeError("strmscope: warning: \($0)") })
         defer { receiver?.stop() }
         if let receiver { writeError("strmscope eval: receiving OTLP on http://\(receiver.address)\(OTLPReceiver.path)") }
@@ -74,6 +78,15 @@ public enum EvalRunner {
         sender?.start()
         defer { sender?.stop(deadlineMs: 5_000) }
         var policy = AlertSendPolicy(evaluationIntervalMs: options.intervalMs)
+        if options.once {
+            let sources = EvalOnce.Sources(
+                log: logSource, scraper: scraper, lagEstimator: lagEstimator, follower: follower, fileSpans: fileSpans,
+                hasReceiver: receiver != nil)
+            let verdict = try EvalOnce.run(options, groups: groups, evaluator: evaluator, sources: sources, sink: sink, clock: clock)
+            let alerts = policy.due(evaluator.keptAlerts(), atMs: clock.nowMs())
+            if !alerts.isEmpty { sender?.enqueue(alerts) }
+            return verdict
+        }
 
         let started = clock.nowMs()
         var nextDue = started
@@ -111,9 +124,6 @@ public enum EvalRunner {
                 _ = store.enforceRetention(nowMs: now)
                 let alerts = policy.due(evaluator.keptAlerts(), atMs: now)
                 if !alerts.isEmpty { sender?.enqueue(alerts) }
-                if options.once {
-                    return evaluator.allActiveAlerts().contains { $0.alert.state == .firing } ? 1 : 0
-                }
                 nextDue = evaluator.nextDueAtMs ?? now + options.intervalMs
             }
             if let duration = options.durationMs, now - started >= duration { break }
@@ -123,7 +133,7 @@ public enum EvalRunner {
     }
 
     /// One JSON line per transition: what a pager or a CI log needs to act on.
-    static func transitionJSON(_ transition: AlertTransition, rule: Rule?) -> String {
+    static func transitionJSON(_ transition: AlertTransition, rule: Rule?, extra: [String: Any] = [:]) -> String {
         let alert = transition.alert
         var object: [String: Any] = [
             "time": rfc3339(transition.atMs),
@@ -138,6 +148,7 @@ public enum EvalRunner {
         if let url = alert.annotations["runbook_url"] { object["runbook_url"] = url }
         if let resolved = alert.resolvedAtMs, transition.to == .inactive { object["resolved_at"] = rfc3339(resolved) }
         if let rule { object["for"] = formatDurationMs(rule.forMs) }
+        object.merge(extra) { _, new in new }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

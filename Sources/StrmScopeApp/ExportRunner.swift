@@ -62,7 +62,7 @@ public enum ExportRunner {
             let receiver = OTLPReceiver(options: options.receiver, metrics: metrics, clock: clock, report: report) { conversion in
                 received.ingest(conversion, receivedAtMs: clock.nowMs())
             }
-            receiverServer = try HTTPServer.start(address, routes: [receiver.route])
+            receiverServer = try HTTPServer.start(address, routes: [receiver.route], notFound: { [receiver] in receiver.handle($0) })
             writeError("strmscope export: receiving OTLP on http://\(receiverServer!.address)\(OTLPReceiver.path)")
         }
         defer { receiverServer?.stop() }

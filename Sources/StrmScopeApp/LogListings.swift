@@ -13,13 +13,23 @@ public enum LogListings {
             for p in 0..<config.partitions {
                 let status = try log.partitionStatus(TopicPartition(topic, p))
                 rows.append([
-                    topic, String(p), String(status.logStartOffset), String(status.highWatermark), String(status.segments),
-                    humanBytes(status.bytes), status.corruption.map { "CORRUPT: \($0)" } ?? "ok",
+                    topic, String(p), String(status.logStartOffset), String(status.reportedEndOffset), String(status.segments),
+                    humanBytes(status.bytes), statusText(status),
                 ])
             }
         }
         if rows.isEmpty { return "no topics in \(directory)\n" }
         return formatTable(["TOPIC", "PARTITION", "START", "END", "SEGMENTS", "SIZE", "STATUS"], rows)
+    }
+
+    /// `ok`, or what is unreadable and where: the offsets, how many batches, the file and byte.
+    static func statusText(_ status: PartitionStatus) -> String {
+        guard let corruption = status.corruption else { return status.writeFailure.map { "WRITE FAILED: \($0)" } ?? "ok" }
+        let from = status.corruptFromOffset ?? status.highWatermark
+        let end = status.reportedEndOffset
+        let range = end > from ? "offsets \(from)-\(end - 1) unreadable" : "unreadable from offset \(from)"
+        let batches = status.corruptBatches == 1 ? "1 corrupt batch" : "\(status.corruptBatches) corrupt batches"
+        return "CORRUPT: \(range), \(batches): \(corruption)"
     }
 
     public static func groups(directory: String) throws -> String {

@@ -18,6 +18,6 @@ public struct OTLPListen: Sendable {
     func start(into store: SeriesStore, report: @escaping @Sendable (String) -> Void) throws -> HTTPServer {
         let metrics = SelfMetrics()
         let receiver = OTLPReceiver(options: options, metrics: metrics, report: report, sink: storeSink(store, metrics: metrics))
-        return try HTTPServer.start(address, routes: [receiver.route])
+        return try HTTPServer.start(address, routes: [receiver.route], notFound: { [receiver] in receiver.handle($0) })
     }
 }

@@ -1,3 +1,4 @@
+import Alerting
 import Collectors
 import Exposition
 import Foundation
@@ -38,24 +39,49 @@ public enum QueryRunner {
         if let url = options.prometheusURL, !options.backfill {
             result = try remote(options, url: url, now: now)
         } else {
-            let store = try load(options, now: now, report: report)
+            var fileSpans: [(file: String, span: ClosedRange<Int64>)] = []
+            let store = try load(options, now: now, report: report, fileSpans: &fileSpans)
             let engine = Engine()
             if let range = options.range {
                 result = try engine.range(options.expression, start: range.startMs, end: range.endMs, step: range.stepMs, on: store)
             } else {
                 result = try engine.instant(options.expression, at: options.timeMs ?? now, on: store)
             }
+            if result.isEmpty, let hint = staleFileHint(fileSpans, timeMs: options.timeMs ?? now, range: options.range) { report(hint) }
         }
         output.write(options.json ? QueryOutput.json(result) + "\n" : QueryOutput.table(result))
         output.flush()
     }
 
+    /// An empty answer over files whose samples lie outside what the query looked at (older than
+    /// the 5-minute lookback, or later): say where they are and how to ask about them.
+    static func staleFileHint(_ spans: [(file: String, span: ClosedRange<Int64>)], timeMs: Int64,
+                              range: (startMs: Int64, endMs: Int64, stepMs: Int64)?) -> String? {
+        let lookbackMs: Int64 = 300_000
+        let (from, to) = range.map { ($0.startMs, $0.endMs) } ?? (timeMs, timeMs)
+        let outside = spans.filter { $0.span.upperBound + lookbackMs < from || $0.span.lowerBound > to }
+        guard outside.count == spans.count, let latest = outside.max(by: { $0.span.upperBound < $1.span.upperBound }) else { return nil }
+        let seconds = { (ms: Int64) in ms % 1000 == 0 ? String(ms / 1000) : String(format: "%.3f", Double(ms) / 1000) }
+        let asked = range == nil ? "at \(rfc3339(timeMs))" : "from \(rfc3339(from)) to \(rfc3339(to))"
+        return "no series \(asked), but the samples of \(latest.file) span \(rfc3339(latest.span.lowerBound)) to "
+            + "\(rfc3339(latest.span.upperBound)) (a query sees samples up to 5m old): try --time \(seconds(latest.span.upperBound))"
+            + (range == nil ? "" : " or --start \(seconds(latest.span.lowerBound)) --end \(seconds(latest.span.upperBound))")
+    }
+
     /// A fresh store holding everything the options name.
     static func load(_ options: QueryOptions, now: Int64, report: @escaping @Sendable (String) -> Void) throws -> SeriesStore {
+        var spans: [(file: String, span: ClosedRange<Int64>)] = []
+        return try load(options, now: now, report: report, fileSpans: &spans)
+    }
+
+    static func load(_ options: QueryOptions, now: Int64, report: @escaping @Sendable (String) -> Void,
+                     fileSpans: inout [(file: String, span: ClosedRange<Int64>)]) throws -> SeriesStore {
         var storeOptions = StoreOptions()
         storeOptions.retentionMs = .max / 4  // files may hold any history
         let store = SeriesStore(options: storeOptions, clock: ManualClock(startMs: now))
-        for file in options.files { try loadFile(file, into: store, now: now) }
+        for file in options.files {
+            if let span = try loadFile(file, into: store, now: now) { fileSpans.append((file, span)) }
+        }
         if let directory = options.logDirectory {
             let log = try StreamLog.open(directory: directory, readOnly: true)
             for note in log.recoveryNotes { report("\(note)") }
@@ -74,7 +100,10 @@ public enum QueryRunner {
     }
 
     /// Appends every sample of an exposition file; a sample without a timestamp is stamped `now`.
-    static func loadFile(_ path: String, into store: SeriesStore, now: Int64) throws {
+    /// Loads an exposition file; returns the time span its samples cover (samples without a
+    /// timestamp count as `now`), nil when it held none.
+    @discardableResult
+    static func loadFile(_ path: String, into store: SeriesStore, now: Int64) throws -> ClosedRange<Int64>? {
         // The store holds everything in memory: refuse what could not fit rather than die trying.
         let limit = 4 << 30
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > limit {
@@ -87,16 +116,20 @@ public enum QueryRunner {
         var parser = ExpositionParser(bytes, dialect: dialect, strictness: .prometheusCompatible, file: path)
         var failure: StoreError?
         var failedSample: String?
+        var span: ClosedRange<Int64>?
         try parser.forEachSample { sample in
             guard failure == nil else { return }
+            let time = sample.timestampMs ?? now
+            span = span.map { min($0.lowerBound, time)...max($0.upperBound, time) } ?? time...time
             do throws(StoreError) {
-                try store.append(sample.point.labelsWithName, timestampMs: sample.timestampMs ?? now, value: sample.value)
+                try store.append(sample.point.labelsWithName, timestampMs: time, value: sample.value)
             } catch {
                 failure = error
                 failedSample = "\(sample)"
             }
         }
         if let failure { throw CommandError("\(path): sample \(failedSample ?? "") not loaded: \(failure)") }
+        return span
     }
 
     static func remote(_ options: QueryOptions, url: String, now: Int64) throws -> QueryResult {

@@ -30,6 +30,12 @@ public final class ScopeAcquisition: @unchecked Sendable {
     /// Lag in seconds for scraped offsets (the embedded log has the exact figure).
     private let lagEstimator: LagTimeEstimator
     private let parsed: [[Expr]]
+    /// Per trace, how far back its expression reads (range selectors, subqueries, offsets).
+    private let reachMs: [[Int64]]
+    /// Since when the local store holds the sources' data (history included): a trace is drawn
+    /// only once its whole window lies after it, so a rate does not ramp up from a fraction of
+    /// its value while its window fills. Set by `backfill` or the first tick.
+    private var dataStartMs: Int64?
     private let engine = Engine()
     private let state: Mutex<Snapshot>
     /// The newest scrape failure per URL (guarded by the serial use of `tick`).
@@ -67,15 +73,25 @@ public final class ScopeAcquisition: @unchecked Sendable {
             parsed.append(try channel.traces.map { trace throws -> Expr in try PromQL.parse(trace.expression) })
         }
         self.parsed = parsed
+        reachMs = parsed.map { traces in
+            traces.map { expr in -PrometheusBackfill.span(of: expr, startMs: 0, endMs: 0, lookbackMs: 0).minMs }
+        }
         rules = ruleGroups.isEmpty ? nil : RuleEvaluator(groups: ruleGroups, store: store, defaultIntervalMs: max(dashboard.refreshMs, 5_000))
         state = Mutex(Snapshot(histories: dashboard.channels.map { $0.traces.map { _ in TraceHistory(capacity: historyPoints) } }))
     }
 
     public func snapshot() -> Snapshot { state.withLock { $0 } }
 
-    /// Fills the histories from a Prometheus server's past (`window` back from `nowMs`), so the
-    /// screen starts full instead of empty.
+    /// Fills the histories from the source's own past (`window` back from `nowMs`), so the screen
+    /// starts full instead of empty or ramping: a Prometheus server answers range queries; the
+    /// embedded log's series are rebuilt from its files (and the rules judged over them, so the
+    /// alert panel and markers are right from the first frame). Scrapes have no past: their
+    /// traces start empty and each is drawn once its window holds data.
     public func backfill(nowMs: Int64, windowMs: Int64) {
+        if case .log(let log) = source, let logSource {
+            backfillLog(log, logSource, nowMs: nowMs, windowMs: windowMs)
+            return
+        }
         guard case .prometheus(let url) = source else { return }
         let client = PrometheusAPIClient(baseURL: url, timeoutMs: 10_000)
         let step = max(dashboard.refreshMs, windowMs / 1_000)
@@ -90,8 +106,49 @@ public final class ScopeAcquisition: @unchecked Sendable {
         }
     }
 
+    private func backfillLog(_ log: StreamLog, _ logSource: EmbeddedLogSource, nowMs: Int64, windowMs: Int64) {
+        let step = max(100, dashboard.refreshMs)
+        let window = min(windowMs, 30 * 60_000)
+        let reach = reachMs.flatMap { $0 }.max() ?? 0
+        let covered = logSource.backfill(fromMs: nowMs - window - reach, toMs: nowMs, stepMs: step)
+        // Before the log's first write there was no pipeline to show: a window reaching back
+        // there is not yet full.
+        let start = max(covered, log.firstActivityMs() ?? nowMs)
+        dataStartMs = start
+        guard start < nowMs else { return }
+        // The grid of ticks that ends at now, from the first one with data.
+        let first = nowMs - ((nowMs - max(start, nowMs - window)) / step) * step
+        var rows: [[[(Int64, Double)]]] = []
+        for (c, channel) in dashboard.channels.enumerated() {
+            rows.append(channel.traces.indices.map { t in
+                let from = first + ((max(0, start + reachMs[c][t] - first) + step - 1) / step) * step
+                guard from < nowMs, case .matrix(let series)? = try? engine.range(parsed[c][t], start: from, end: nowMs - step, step: step, on: store)
+                else { return [] }
+                return Self.combine(series.map { $0.samples.map { ($0.timestampMs, $0.value) } })
+            })
+        }
+        if let rules {
+            var at = first
+            while at < nowMs {
+                for evaluation in rules.evaluateDue(atMs: at) {
+                    for transition in evaluation.transitions where transition.to != .pending { store.appendEvent(Self.event(transition)) }
+                }
+                guard let next = rules.nextDueAtMs, next > at else { break }
+                at = next
+            }
+        }
+        state.withLock { snapshot in
+            for (c, row) in rows.enumerated() {
+                for (t, values) in row.enumerated() {
+                    for (time, value) in values { snapshot.histories[c][t].append(timeMs: time, value: value) }
+                }
+            }
+        }
+    }
+
     /// One acquisition at `nowMs`.
     public func tick(nowMs: Int64) {
+        if dataStartMs == nil { dataStartMs = nowMs }
         var problem: String?
         switch source {
         case .log:
@@ -112,6 +169,11 @@ public final class ScopeAcquisition: @unchecked Sendable {
             var row: [Double] = []
             for (t, trace) in channel.traces.enumerated() {
                 do {
+                    // A window that reaches before the data would average over time with none.
+                    if case .prometheus = source {} else if nowMs - reachMs[c][t] < dataStartMs! {
+                        row.append(.nan)
+                        continue
+                    }
                     row.append(try evaluate(parsed[c][t], source: trace.expression, atMs: nowMs))
                 } catch {
                     row.append(.nan)

@@ -12,23 +12,30 @@ struct CheckCommand: ParsableCommand {
             `groups`, an SLO file `slos`); directories are searched for .yml and .md files. Every \
             alert must carry `annotations.runbook_url`; a relative one must lead to a runbook with \
             the alert's name as title and the sections Meaning, Impact, Diagnosis and Mitigation. \
-            Problems are printed as FILE:LINE:COLUMN; exits 1 if there is any.
+            Problems are printed as FILE:LINE:COLUMN. Without paths it checks Dashboards and \
+            Runbooks in the working directory, or, when there are none, the dashboard, alert pack \
+            and SLO rules built into strmscope.
+
+            Exits 0 when every file is valid, 1 when problems were found, 2 when a path does not \
+            exist or cannot be read.
 
             Example:
               strmscope check Dashboards Runbooks
             """)
 
-    @Argument(help: ArgumentHelp("Files or directories (default: Dashboards Runbooks).", valueName: "path"))
+    @Argument(help: ArgumentHelp("Files or directories (default: Dashboards Runbooks, or the built-in ones).", valueName: "path"))
     var paths: [String] = []
 
     func run() throws {
-        let report = ConfigCheck.run(paths: paths.isEmpty ? ["Dashboards", "Runbooks"] : paths)
+        let report = paths.isEmpty ? ConfigCheck.runDefault() : ConfigCheck.run(paths: paths)
         let output = StandardOutput()
         for (file, what) in report.checked { output.write("checked \(file): \(what)\n") }
         for problem in report.problems { output.write(problem + "\n") }
-        output.write("\(report.checked.count) files checked, \(report.problems.count) problems\n")
+        output.write(report.summary + "\n")
         output.flush()
-        if !report.problems.isEmpty { throw ExitCode.failure }
+        for path in report.unreadable { writeError("strmscope: error: \(path)") }
+        if !report.unreadable.isEmpty { throw ExitStatus.error }
+        if !report.problems.isEmpty { throw ExitStatus.answeredNo }
     }
 }
 

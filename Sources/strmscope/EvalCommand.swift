@@ -106,7 +106,7 @@ struct EvalCommand: ParsableCommand {
             status = try EvalRunner.run(options, output: StandardOutput())
         } catch {
             writeError("strmscope: error: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.error
         }
         if status != 0 { throw ExitCode(status) }
     }

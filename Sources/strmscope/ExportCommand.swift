@@ -26,7 +26,8 @@ struct ExportCommand: ParsableCommand {
             Examples:
               strmscope export --log /tmp/demo --otlp-endpoint http://collector:4318
               strmscope export --scrape http://localhost:9308/metrics \\
-                --otlp-endpoint https://otlp.example.com/v1/metrics --header "Authorization=Bearer $TOKEN" \\
+                --otlp-endpoint https://otlp.example.com/v1/metrics \\
+                --header "Authorization=Bearer $TOKEN" \\
                 --resource deployment.environment=prod
               strmscope export --otlp-listen 127.0.0.1:4318 --listen 127.0.0.1:9464
             """)
@@ -105,7 +106,7 @@ struct ExportCommand: ParsableCommand {
             throw error
         } catch {
             writeError("strmscope: error: \(error)")
-            throw ExitCode(1)
+            throw ExitStatus.error
         }
     }
 

@@ -31,7 +31,8 @@ struct LogCommand: ParsableCommand {
     )
 }
 
-/// Runs a command body, turning failures into one line on stderr and a non-zero exit.
+/// Runs a command body, turning failures into one line on stderr and exit 2 (an error: see
+/// `ExitStatus`).
 func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -39,7 +40,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         throw error
     } catch {
         writeError("strmscope: error: \(error)")
-        throw ExitCode.failure
+        throw ExitStatus.error
     }
 }
 
@@ -228,7 +229,7 @@ extension LogCommand {
                 let out = StandardOutput()
                 out.write(text)
                 out.flush()
-                if !intact { throw ExitCode.failure }
+                if !intact { throw ExitStatus.answeredNo }
             }
         }
     }

@@ -117,7 +117,8 @@ struct TestCommand: ParsableCommand {
                 times (`alert_rule_test`: labels and expanded annotations) and what expressions \
                 return (`promql_expr_test`). Rules are evaluated every `evaluation_interval` from \
                 0, as `promtool test rules` does, and failures are printed like promtool's. Exits \
-                1 if any test fails.
+                0 when every test passes, 1 if any test fails, 2 if a file cannot be run (unreadable, \
+                malformed, or its rule files do not load).
 
                 Example:
                   strmscope test rules Tests/AlertingTests/RuleTests/*.test.yml
@@ -128,9 +129,10 @@ struct TestCommand: ParsableCommand {
 
         func run() throws {
             let output = StandardOutput()
-            var passed = 0, failed = 0
+            var passed = 0, failed = 0, errors = 0
             for file in files {
                 let outcome = RuleUnitTestRunner.run(file: file)
+                if outcome.couldNotRun { errors += 1 }
                 // Annotations are data: control characters in them are shown escaped, line by line.
                 output.write(outcome.report.split(separator: "\n", omittingEmptySubsequences: false).map { sanitizeForTerminal(String($0)) }
                     .joined(separator: "\n"))
@@ -138,7 +140,8 @@ struct TestCommand: ParsableCommand {
             }
             output.write("\(passed) passed, \(failed) failed\n")
             output.flush()
-            if failed > 0 { throw ExitCode.failure }
+            if errors > 0 { throw ExitStatus.error }
+            if failed > 0 { throw ExitStatus.answeredNo }
         }
     }
 
@@ -150,8 +153,8 @@ struct TestCommand: ParsableCommand {
                 Each script loads series (`load 1m` with `metric{l="v"} 0+10x100`), evaluates \
                 expressions (`eval instant at 5m …`, `eval range from 0 to 10m step 1m …`, \
                 `eval_fail …`) and compares the results; `clear` starts over. Failures print \
-                FILE:LINE, the query and a diff of expected and actual series. Exits 1 if any \
-                evaluation fails.
+                FILE:LINE, the query and a diff of expected and actual series. Exits 0 when every \
+                evaluation passes, 1 if any fails, 2 if a script cannot be read or parsed.
 
                 Example:
                   strmscope test promql Tests/PromQLTests/Scripts/rate.test
@@ -169,7 +172,7 @@ struct TestCommand: ParsableCommand {
                 let summary = try PromQLScriptRunner.run(files: files, verbose: verbose, output: output)
                 output.write("\(summary.passed) passed, \(summary.failed) failed\n")
                 output.flush()
-                if summary.failed > 0 { throw ExitCode.failure }
+                if summary.failed > 0 { throw ExitStatus.answeredNo }
             }
         }
     }

@@ -1,7 +1,36 @@
 import ArgumentParser
+import Foundation
 import StrmScopeApp
 
+/// The process's exit codes, one contract for every command (README "Exit codes", `--help`):
+/// 0 success; 1 the command answered "no" (an alert firing, problems found, a test failed, a
+/// corrupt log); 2 it could not answer (a bad flag or argument, an unreadable file, a source that
+/// does not answer); 3 only `eval --once`: nothing firing, but an alert is pending whose `for`
+/// the source has no history to cover.
+enum ExitStatus {
+    static let answeredNo = ExitCode(1)
+    static let error = ExitCode(2)
+    static let undetermined = ExitCode(3)
+}
+
 @main
+enum StrmScopeMain {
+    static func main() {
+        do {
+            var command = try StrmScope.parseAsRoot()
+            try command.run()
+        } catch {
+            // The argument parser's own usage errors exit 64 (EX_USAGE); ours is 2, as for every
+            // other error, so a CI script tests one contract. Help and --version still exit 0.
+            if StrmScope.exitCode(for: error).rawValue == 64 {
+                writeError(StrmScope.fullMessage(for: error))
+                exit(ExitStatus.error.rawValue)
+            }
+            StrmScope.exit(withError: error)
+        }
+    }
+}
+
 struct StrmScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strmscope",
@@ -17,6 +46,11 @@ struct StrmScope: ParsableCommand {
               seq 5 | strmscope log produce --dir /tmp/l --topic orders
               strmscope log consume --dir /tmp/l --topic orders --idle-exit 1s
               strmscope query --log /tmp/l 'kafka_topic_partition_current_offset'
+
+            Exit codes (every command): 0 success; 1 the answer is "no" (eval --once: an \
+            alert firing; check: problems found; test: a test failed; log verify: corruption); \
+            2 an error (a bad flag, an unreadable file, a source that does not answer); 3 eval \
+            --once only: nothing firing, but an alert pending whose `for` the source cannot cover.
             """,
         version: "0.1.0",
         subcommands: [ScopeCommand.self, DemoCommand.self, LogCommand.self, QueryCommand.self, EvalCommand.self, ExportCommand.self, CheckCommand.self, SLOCommand.self, TestCommand.self],

@@ -84,4 +84,31 @@ import Testing
         #expect(try values("group:lag:sum", at: 4 * 60_000) == [#"{__name__="group:lag:sum", consumergroup="billing"}"#: 200])
         #expect(try values("group:lag:sum", at: 5 * 60_000 + 1).isEmpty, "the recorded series went stale when the rule stopped producing it")
     }
+
+    /// Prometheus 2.42 writes nothing for a rule whose evaluation fails, not even staleness
+    /// markers: the series it wrote last keeps its last value for the lookback.
+    @Test func aFailedEvaluationWritesNoStalenessMarkers() throws {
+        var options = StoreOptions()
+        options.retentionMs = .max / 4
+        let store = SeriesStore(options: options, clock: ManualClock(startMs: 0))
+        // Two series with the same labels apart from the name: fine while only one exists, a
+        // "same labelset" error once the other appears at 2m (the recorded name replaces both).
+        for minute in 0...4 {
+            _ = try store.append(["__name__": "a_lag", "group": "g"], timestampMs: Int64(minute) * 60_000, value: 1)
+            if minute >= 2 { _ = try store.append(["__name__": "b_lag", "group": "g"], timestampMs: Int64(minute) * 60_000, value: 2) }
+        }
+        let file = try RuleFile.parse("""
+            groups:
+              - name: g
+                rules:
+                  - record: lag:copy
+                    expr: '{__name__=~".+_lag"}'
+            """, file: "r.yml")
+        let evaluator = RuleEvaluator(groups: file.groups, store: store)
+        #expect(evaluator.evaluateAll(atMs: 60_000).flatMap(\.errors).isEmpty)
+        let failed = evaluator.evaluateAll(atMs: 120_000)
+        #expect(failed.flatMap(\.errors).count == 1, "the duplicate label set is an evaluation error")
+        guard case .vector(let samples) = try Engine().instant("lag:copy", at: 120_000, on: store) else { Issue.record("not a vector"); return }
+        #expect(samples.map(\.value) == [1], "the series from 1m is still there at 2m: no staleness marker was written")
+    }
 }

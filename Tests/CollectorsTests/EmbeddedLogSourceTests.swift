@@ -52,4 +52,38 @@ import Testing
         #expect(store.events(fromMs: .min, toMs: .max, kinds: [.rebalance]).count == 2)
         try log.close()
     }
+
+    /// A batch below the recovery checkpoint that fails its CRC: the scope and eval see the
+    /// acknowledged end offset, a corrupt-batch count an alert can fire on, and one C marker.
+    @Test func corruptionIsAMetricAndOneEventNeverAShorterLog() throws {
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualClock(startMs: 1_700_000_000_000)
+        let writer = try StreamLog.open(directory: dir, create: true, clock: clock)
+        try writer.createTopic("orders", config: TopicConfig(partitions: 1))
+        for i in 0..<3 { _ = try writer.append(TopicPartition("orders", 0), [ProducerRecord(key: nil, value: "v\(i)")], acks: .all) }
+        try writer.close()
+        let segment = dir + "/orders-0/00000000000000000000.log"
+        var bytes = Array(try #require(FileManager.default.contents(atPath: segment)))
+        bytes[bytes.count - 3] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+
+        let store = SeriesStore(clock: clock)
+        let source = EmbeddedLogSource(log: try StreamLog.open(directory: dir, readOnly: true, clock: clock), store: store)
+        source.collect(atMs: clock.nowMs())
+        clock.advance(byMs: 1_000)
+        source.collect(atMs: clock.nowMs())
+        let now = clock.nowMs()
+        func last(_ name: String) throws -> Double? {
+            try store.select([try LabelMatcher("__name__", .equal, name)], minMs: now, maxMs: now).first?.samples.last?.value
+        }
+        #expect(try last("strm_log_corrupt_batches") == 1)
+        #expect(try last("kafka_topic_partition_current_offset") == 3, "the acknowledged end, not the readable one")
+        #expect(try last("strm_records_produced_total") == 3)
+        let markers = store.events(fromMs: .min, toMs: .max, kinds: [.marker])
+        #expect(markers.count == 1, "one event per corrupt partition, not one per collection")
+        #expect(markers.first?.labels["corruption"] == "1")
+        #expect(markers.first?.title.contains("orders/0") == true && markers.first?.title.contains("offsets 2-2 unreadable") == true,
+                "\(markers.first?.title ?? "")")
+    }
 }

@@ -143,6 +143,29 @@ private func protobuf(_ request: ExportMetricsServiceRequest) -> [UInt8] { try! 
         #expect(json.bodyText.hasPrefix("{\"code\":3,\"message\":\"invalid OTLP/JSON"))
     }
 
+    /// Every error, 404, 405 and 415 included: a Status in the request's encoding (protobuf
+    /// when the content type is not OTLP's), never text/plain.
+    @Test func everyErrorIsAStatusInTheRequestsEncoding() {
+        let h = Harness()
+        let cases: [(String, HTTPServerResponse, Int, String)] = [
+            ("text/plain body", h.post([1, 2, 3], type: "text/plain"), 415, "application/x-protobuf"),
+            ("br encoding, protobuf", h.post([1, 2, 3], encoding: "br"), 415, "application/x-protobuf"),
+            ("br encoding, JSON", h.post(Array("{}".utf8), type: "application/json", encoding: "br"), 415, "application/json"),
+            ("GET", h.post([], method: "GET"), 405, "application/x-protobuf"),
+            ("other path, JSON", h.post(Array("{}".utf8), type: "application/json", path: "/v1/traces"), 404, "application/json"),
+        ]
+        for (name, response, code, type) in cases {
+            #expect(response.status == code, "\(name)")
+            #expect(response.headers["content-type"] == type, "\(name): \(response.headers)")
+            if type == "application/json" {
+                let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+                #expect((object?["message"] as? String)?.isEmpty == false, "\(name): \(response.bodyText)")
+            } else {
+                #expect(Array(response.body.prefix(1)) == [0x08] && response.body.count > 4, "\(name): a Status: code, then message")
+            }
+        }
+    }
+
     @Test func droppedKindsAreReportedOnce() {
         let reports = Mutex<[String]>([])
         let receiver = OTLPReceiver(metrics: SelfMetrics(), clock: ManualClock(), report: { m in reports.withLock { $0.append(m) } }) { _ in }

@@ -50,17 +50,33 @@ import Testing
         }
     }
 
-    @Test func tornTailIsAWarningNotCorruption() throws {
+    /// Part of a batch written past the flushed end (the recovery checkpoint): an interrupted write.
+    @Test func tornTailPastTheCheckpointIsAWarningNotCorruption() throws {
+        try withTemporaryDirectory { dir in
+            _ = try populate(dir)
+            let active = try #require(try segmentFiles(dir, Self.tp).last)
+            let bytes = try fileBytes(active)
+            let last = try #require(frames(in: bytes).last)
+            try writeFileBytes(active, bytes + Array(bytes[last.start..<(last.start + 10)]))
+            let report = try LogVerifier.verify(directory: dir)
+            #expect(report.isIntact)
+            let warning = try #require(report.problems.first { $0.file == active })
+            #expect(warning.severity == .warning && warning.position == bytes.count)
+            #expect(warning.message.contains("torn tail"))
+        }
+    }
+
+    /// The same cut below the checkpoint lost flushed (acknowledged) data: corruption.
+    @Test func tailCutBelowTheCheckpointIsCorruption() throws {
         try withTemporaryDirectory { dir in
             _ = try populate(dir)
             let active = try #require(try segmentFiles(dir, Self.tp).last)
             let last = try #require(frames(in: try fileBytes(active)).last)
             try truncateFile(active, to: last.start + 10)
             let report = try LogVerifier.verify(directory: dir)
-            #expect(report.isIntact)
-            let warning = try #require(report.problems.first { $0.file == active })
-            #expect(warning.severity == .warning && warning.position == last.start)
-            #expect(warning.message.contains("torn tail"))
+            #expect(!report.isIntact)
+            #expect(report.corruptions.first?.position == last.start)
+            #expect(report.corruptions.first?.message.contains("below the recovery checkpoint") == true)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ScopeCore
+import Synchronization
 import Testing
 
 @testable import StrmScopeApp
@@ -22,6 +23,25 @@ import Testing
         # EOF
 
         """
+
+    /// `(no series)` on a file whose samples are older than the lookback says why, and what to ask.
+    @Test func anEmptyAnswerOverAnOldFileSaysWhereItsSamplesAre() throws {
+        var options = QueryOptions(expression: "requests_total")
+        options.files = [try file(data)]
+        let reports = Mutex<[String]>([])
+        let output = CollectingOutput()
+        try QueryRunner.run(options, clock: ManualClock(startMs: 1_800_000_000_000), output: output,
+                            report: { line in reports.withLock { $0.append(line) } })
+        #expect(output.text == "(no series)\n")
+        let hint = try #require(reports.withLock { $0 }.first)
+        #expect(hint.contains("span 2023-11-14T22:13:20.000Z to 2023-11-14T22:15:20.000Z"), "\(hint)")
+        #expect(hint.contains("try --time 1700000120"), "\(hint)")
+        // Inside the lookback there is an answer and no hint.
+        reports.withLock { $0 = [] }
+        try QueryRunner.run(options, clock: ManualClock(startMs: 1_700_000_200_000), output: CollectingOutput(),
+                            report: { line in reports.withLock { $0.append(line) } })
+        #expect(reports.withLock { $0 }.isEmpty)
+    }
 
     @Test func rangeQueryOnAFilePrintsThePrometheusAPIShape() throws {
         var options = QueryOptions(expression: "sum by (job) (rate(requests_total[2m]))")

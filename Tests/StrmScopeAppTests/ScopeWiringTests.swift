@@ -55,6 +55,56 @@ import Testing
         #expect(snapshot.problem == nil)
     }
 
+    /// No false ramp: a 30 s rate is not drawn until 30 s of data are in its window (before, it
+    /// climbed from a fraction of the real rate, which reads as a ramp that never happened).
+    @Test func aRateIsNotDrawnUntilItsWindowHoldsData() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scope-ramp-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try StreamLog.open(directory: directory, create: true)
+        defer { try? log.close() }
+        try log.createTopic("orders", config: TopicConfig(partitions: 1))
+        let producer = try Producer(log: log, acks: .leader)
+        let consumer = try Consumer(log: log, topics: ["orders"], group: "billing", memberId: "m1")
+        defer { try? consumer.close() }
+        let acquisition = try ScopeAcquisition(dashboard: try Dashboard.parse(defaultDashboardYAML, file: "built-in"), source: .log(log))
+        let start: Int64 = 1_700_000_000_000
+        for second in 0..<40 {
+            _ = try producer.send(topic: "orders", (0..<10).map { ProducerRecord(key: "k\($0)", value: "v\(second)") })
+            _ = try consumer.poll(maxRecords: 5)
+            try consumer.commit()
+            acquisition.tick(nowMs: start + Int64(second) * 1000)
+        }
+        let produced = acquisition.snapshot().histories[0][0]
+        let drawn = (0..<produced.count).map { produced[$0] }.filter { !$0.value.isNaN }
+        #expect(drawn.first?.timeMs == start + 30_000, "the first rate is drawn when the window is full")
+        #expect(drawn.allSatisfy { abs($0.value - 10) < 0.5 }, "and every drawn value is the real rate: \(drawn.map(\.value))")
+        let lag = acquisition.snapshot().histories[1][1]
+        #expect(!lag[0].value.isNaN, "an instant value (lag in records) is drawn from the first tick")
+    }
+
+    /// A log with a past: the screen starts full, from the log's own history, without a ramp.
+    @Test func aLogWithHistoryFillsTheScreenFromItsPast() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scope-past-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let clock = ManualClock(startMs: 1_700_000_000_000)
+        let log = try StreamLog.open(directory: directory, create: true, clock: clock)
+        defer { try? log.close() }
+        try log.createTopic("orders", config: TopicConfig(partitions: 2))
+        for second in 0..<120 {
+            _ = try log.append(TopicPartition("orders", second % 2), (0..<10).map { ProducerRecord(key: nil, value: Array("v\($0)".utf8)) })
+            clock.advance(byMs: 1_000)
+        }
+        let acquisition = try ScopeAcquisition(dashboard: try Dashboard.parse(defaultDashboardYAML, file: "built-in"), source: .log(log))
+        let now = clock.nowMs()
+        acquisition.backfill(nowMs: now, windowMs: 60_000)
+        acquisition.tick(nowMs: now)
+        let produced = acquisition.snapshot().histories[0][0]
+        #expect(produced.count == 61, "one value per second of the 60 s window, then the live tick")
+        #expect(produced.first?.timeMs == now - 60_000)
+        let values = (0..<produced.count).map { produced[$0].value }
+        #expect(values.allSatisfy { abs($0 - 10) < 0.7 }, "10 records a second all along: \(values)")
+    }
+
     @Test func aTraceWithSeveralSeriesShowsTheirMaximumAndNothingIsAGap() {
         #expect(ScopeAcquisition.combine([3, 7, .nan]) == 7)
         #expect(ScopeAcquisition.combine([Double]()).isNaN)

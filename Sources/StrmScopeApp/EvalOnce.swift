@@ -1,0 +1,133 @@
+import Alerting
+import Collectors
+import Foundation
+import PromQL
+import ScopeCore
+
+/// `eval --once`: is anything firing now, the way a Prometheus that had been running would say.
+///
+/// Every alert of the shipped pack has a `for`, so a single evaluation can only make it pending.
+/// Where the sources hold history — the embedded log's own files, a Prometheus server, exposition
+/// files with timestamps — the rules are evaluated at their interval over the past window that
+/// `for` and `keep_firing_for` span, ending now, and an alert whose condition held that long is
+/// reported firing. Where they do not (a scrape or an OTLP receiver has only the present), an
+/// alert that is pending only because its `for` could not be observed carries
+/// `"for_unmet_no_history": true`, and with nothing firing the exit status is 3.
+enum EvalOnce {
+    struct Sources {
+        var log: EmbeddedLogSource?
+        var scraper: Scraper
+        var lagEstimator: LagTimeEstimator?
+        var follower: PrometheusBackfill.Follower?
+        /// The time spans of the loaded exposition files' samples.
+        var fileSpans: [ClosedRange<Int64>]
+        var hasReceiver: Bool
+    }
+
+    /// The log is rebuilt at least this finely: lag spikes shorter than an evaluation interval
+    /// still show in `max_over_time`, as they do for a watcher collecting every few seconds.
+    static let maxBackfillStepMs: Int64 = 5_000
+
+    /// How far back the evaluations reach: the longest `for` + `keep_firing_for` of any alert.
+    static func windowMs(_ groups: [RuleGroup]) -> Int64 {
+        groups.flatMap(\.rules).filter { if case .alert = $0.kind { true } else { false } }
+            .map { $0.forMs + $0.keepFiringForMs }.max() ?? 0
+    }
+
+    /// The first evaluation time on the grid of `stepMs` that ends at `nowMs`: one step before
+    /// the window (so a condition true throughout it has fired by now), and not before
+    /// `historyFromMs` (never after `nowMs`).
+    static func firstEvaluation(nowMs: Int64, windowMs: Int64, stepMs: Int64, historyFromMs: Int64) -> (planned: Int64, actual: Int64) {
+        let steps = windowMs == 0 ? 0 : (windowMs + stepMs - 1) / stepMs + 1
+        let planned = nowMs - steps * stepMs
+        guard historyFromMs > planned else { return (planned, planned) }
+        let skipped = (historyFromMs - planned + stepMs - 1) / stepMs
+        return (planned, min(nowMs, planned + skipped * stepMs))
+    }
+
+    static func run(
+        _ options: EvalOptions, groups: [RuleGroup], evaluator: RuleEvaluator, sources: Sources, sink: OutputSink, clock: any Clock
+    ) throws -> Int32 {
+        let now = clock.nowMs()
+        let step = options.intervalMs
+        let window = windowMs(groups)
+        let planned = firstEvaluation(nowMs: now, windowMs: window, stepMs: step, historyFromMs: .min).planned
+        // How far back the expressions read when evaluated at the first planned time.
+        let dataFrom = groups.flatMap(\.rules).map { PrometheusBackfill.span(of: $0.expression, startMs: planned, endMs: now).minMs }.min() ?? planned
+
+        // The latest start of history among the sources: evaluations begin there.
+        var historyFrom = Int64.min
+        var withoutHistory: [String] = []
+        if let log = sources.log {
+            historyFrom = max(historyFrom, log.backfill(fromMs: dataFrom, toMs: now, stepMs: min(step, maxBackfillStepMs)))
+            log.collect(atMs: now)
+        }
+        if let follower = sources.follower {
+            follower.firstEvaluationMs = planned
+            do { try follower.update(atMs: now) } catch { throw CommandError("\(options.prometheusURL ?? ""): \(error)") }
+        }
+        if !sources.fileSpans.isEmpty {
+            // A file whose samples are all of one instant (or carry no timestamps) has no past.
+            if sources.fileSpans.contains(where: { $0.lowerBound == $0.upperBound }) {
+                historyFrom = now
+                withoutHistory.append("--file (one instant)")
+            } else {
+                historyFrom = max(historyFrom, sources.fileSpans.map(\.lowerBound).max()!)
+            }
+        }
+        for url in options.scrapeURLs { sources.scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: now) }
+        if !options.scrapeURLs.isEmpty {
+            historyFrom = now
+            withoutHistory.append("--scrape")
+        }
+        if sources.hasReceiver {
+            historyFrom = now
+            withoutHistory.append("--otlp-listen")
+        }
+
+        let (_, start) = firstEvaluation(nowMs: now, windowMs: window, stepMs: step, historyFromMs: historyFrom)
+        var evaluations = 0
+        var errors: [String] = []
+        var at = start
+        while true {
+            sources.lagEstimator?.update(atMs: at)
+            for evaluation in evaluator.evaluateDue(atMs: at) {
+                evaluations += 1
+                for (rule, message) in evaluation.errors {
+                    let line = "group \(evaluation.group), rule \(rule): \(message)"
+                    if !errors.contains(line) { errors.append(line) }
+                }
+            }
+            guard let next = evaluator.nextDueAtMs, next <= now, next > at else { break }
+            at = next
+        }
+        for line in errors { writeError("strmscope: warning: \(line)") }
+
+        // A pending alert whose condition held since the first evaluation may have held longer
+        // than the history shows: only then is `for` unmet for want of history.
+        let shortOfHistory = start > planned
+        var firing = false
+        var undetermined = false
+        for (rule, alert) in evaluator.allActiveAlerts() {
+            var extra: [String: Any] = ["evaluated_from": rfc3339(start)]
+            if alert.state == .firing { firing = true }
+            if alert.state == .pending && shortOfHistory && alert.activeAtMs <= start {
+                extra["for_unmet_no_history"] = true
+                undetermined = true
+            }
+            let transition = AlertTransition(alertName: rule.name, to: alert.state, from: nil, alert: alert, atMs: now)
+            sink.write(EvalRunner.transitionJSON(transition, rule: rule, extra: extra) + "\n")
+        }
+        sink.flush()
+        if start == now {
+            let which = withoutHistory.isEmpty ? "the sources" : withoutHistory.joined(separator: ", ")
+            writeError("strmscope eval: one evaluation at \(rfc3339(now)); no history in \(which), so no `for` window could be observed"
+                       + (undetermined ? " (alerts pending for that reason carry \"for_unmet_no_history\": true; exit 3)" : ""))
+        } else {
+            writeError("strmscope eval: \(evaluations) group evaluations from \(rfc3339(start)) to \(rfc3339(now)) over the sources' history"
+                       + (shortOfHistory ? " (it starts after the \(formatDurationMs(window)) that `for` spans)" : ""))
+        }
+        if firing { return 1 }
+        return undetermined ? 3 : 0
+    }
+}
