@@ -19,8 +19,14 @@ struct EvalCommand: ParsableCommand {
             resolved alerts to Alertmanager's v2 API, re-sending while they fire; a slow or dead \
             Alertmanager never delays evaluation.
 
-            --once evaluates once after reading the sources and exits 0 when nothing fires, 1 \
-            when something fires, 2 on an error (bad rule file, unreadable source). Without it, \
+            --once answers "is anything firing now?" as a Prometheus that had been running \
+            would: over the history the sources hold (the log's own files, a Prometheus server, \
+            exposition files with timestamps) the rules are evaluated at their interval across \
+            the window their `for` and `keep_firing_for` span, ending now; it prints one JSON \
+            line per pending or firing alert and exits 0 when nothing fires, 1 when something \
+            fires, 2 on an error (bad rule file, unreadable source), 3 when nothing fires but an \
+            alert is pending only because a source without history (--scrape, --otlp-listen) \
+            could not show its `for` (its line says "for_unmet_no_history": true). Without it, \
             eval runs until SIGINT/SIGTERM (or --duration) and exits 0.
 
             Examples:
@@ -50,7 +56,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Evaluation interval of groups without their own (default 15s).", valueName: "duration"))
     var interval: String = "15s"
 
-    @Flag(help: "Evaluate once and exit: 0 nothing firing, 1 something firing, 2 error.")
+    @Flag(help: "Judge the rules now over the sources' history and exit: 0 nothing firing, 1 firing, 2 error, 3 pending for want of history.")
     var once = false
 
     @Option(name: .customLong("alertmanager"), help: ArgumentHelp("An Alertmanager base URL (repeatable).", valueName: "url"))

@@ -215,8 +215,12 @@ extension LogCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every batch (CRC32C, structure, offsets) and index; exit 1 on corruption.",
             discussion: """
-                Read-only, safe beside a writer. Prints each problem as FILE:BYTE: message. A torn tail \
-                (an unacknowledged write cut short by a crash) is a warning: the next writer truncates it. \
+                Read-only, safe beside a writer. Prints each problem as FILE:BYTE: message. Damage \
+                below a partition's recovery checkpoint (data that was flushed and acknowledged) is \
+                corruption; only a torn tail past it (a write cut short by a crash) is a warning, \
+                which the next writer truncates. Exits 0 when the log is intact, 1 on corruption, 2 \
+                when the directory cannot be read.
+
                 Example:
                   strmscope log verify --dir /tmp/l
                 """)
