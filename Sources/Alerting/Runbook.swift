@@ -1,3 +1,4 @@
+import Foundation
 import ScopeCore
 
 /// Runbooks follow the prometheus-operator layout: `# AlertName`, then `## Meaning`,
@@ -37,5 +38,79 @@ public enum RunbookCheck {
             if body.isEmpty { problems.append(error(line + 1, "section \"## \(section)\" is empty")) }
         }
         return problems
+    }
+}
+
+/// Where an alert's `runbook_url` may lead. The URL is data: a template can fill it from a
+/// scraped label, so a path is opened only inside the runbook folders strmscope was given (after
+/// resolving `..` and symlinks), never absolute or elsewhere (`/proc/self/environ`); a link is
+/// offered only for http(s), percent-encoded so it cannot break out of an OSC 8 sequence.
+public enum RunbookLocation: Sendable, Equatable {
+    /// A readable runbook file inside one of the folders (its resolved path).
+    case file(path: String)
+    /// A web page, percent-encoded: safe as an OSC 8 hyperlink and to show.
+    case web(url: String)
+    /// Not opened, and why (shown in the viewer).
+    case refused(reason: String)
+
+    /// The largest runbook file read.
+    public static let maxFileBytes = 1 << 20
+
+    /// `folders`: the runbook folders (relative to the working directory or absolute). A relative
+    /// `runbook_url` (`Runbooks/LagTooHigh.md#step-2`) is looked up from the working directory,
+    /// then from each folder's parent and from each folder itself.
+    public static func locate(_ url: String, folders: [String], workingDirectory: String) -> RunbookLocation {
+        if let colon = url.firstIndex(of: ":"), url[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }),
+            url[..<colon].first?.isLetter == true
+        {
+            let scheme = url[..<colon].lowercased()
+            guard scheme == "http" || scheme == "https" else {
+                return .refused(reason: "only http and https runbook links are opened, not \(scheme):")
+            }
+            return .web(url: percentEncoded(url))
+        }
+        let path = String(url.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        guard !path.isEmpty else { return .refused(reason: "the runbook_url names no file") }
+        guard !path.hasPrefix("/") else {
+            return .refused(reason: "an absolute path is not opened: runbooks are read only from \(folders.joined(separator: ", "))")
+        }
+        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : workingDirectory + "/" + p }
+        let roots = folders.compactMap { resolvedPath(absolute($0)) }
+        guard !roots.isEmpty else { return .refused(reason: "no runbook folder here (\(folders.joined(separator: ", ")))") }
+        let bases = [workingDirectory] + folders.map { (absolute($0) as NSString).deletingLastPathComponent } + folders.map(absolute)
+        for base in bases {
+            guard let resolved = resolvedPath(base + "/" + path) else { continue }
+            guard roots.contains(where: { resolved.hasPrefix($0 + "/") }) else {
+                return .refused(reason: "\(path) leads outside the runbook folders (\(folders.joined(separator: ", ")))")
+            }
+            var info = stat()
+            guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return .refused(reason: "\(path) is not a file") }
+            guard info.st_size <= maxFileBytes else { return .refused(reason: "\(path) is larger than \(maxFileBytes) bytes") }
+            return .file(path: resolved)
+        }
+        return .refused(reason: "\(path) is not in the runbook folders (\(folders.joined(separator: ", ")))")
+    }
+
+    /// The real path (symlinks and `..` resolved), nil when it does not exist.
+    static func resolvedPath(_ path: String) -> String? {
+        guard let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    /// Every byte outside printable ASCII, and the characters that would end or confuse a quoted
+    /// or terminal-embedded URI (space, quotes, `<>`, backslash, `^`, backtick, `{|}`), as `%XX`.
+    /// An existing `%XX` is kept.
+    public static func percentEncoded(_ url: String) -> String {
+        var out = ""
+        for byte in url.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if byte > 0x20 && byte < 0x7F && !"\"'<>\\^`{|} ".contains(c) {
+                out.append(c)
+            } else {
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
     }
 }

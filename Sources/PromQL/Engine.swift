@@ -167,13 +167,28 @@ public struct Engine: Sendable {
     /// The step of a subquery written without one (`x[1h:]`): Prometheus uses the global
     /// evaluation interval, 1m by default.
     public var defaultSubqueryStepMs: Int64
+    /// The longest one evaluation may run (Prometheus's `--query.timeout`); nil: no limit. A
+    /// query over it fails with a positioned error naming the limit.
+    public var timeoutMs: Int64?
 
     public init(lookbackMs: Int64 = 5 * 60_000, maxSamples: Int = 50_000_000, maxSeries: Int = 1_000_000,
-                defaultSubqueryStepMs: Int64 = 60_000) {
+                defaultSubqueryStepMs: Int64 = 60_000, timeoutMs: Int64? = nil) {
         self.lookbackMs = lookbackMs
         self.maxSamples = maxSamples
         self.maxSeries = maxSeries
         self.defaultSubqueryStepMs = defaultSubqueryStepMs
+        self.timeoutMs = timeoutMs
+    }
+
+    /// Runs `body` under this engine's time limit (an outer, earlier limit stays in force).
+    func withTimeLimit<T>(_ body: () throws(QueryError) -> T) throws(QueryError) -> T {
+        guard let timeoutMs else { return try body() }
+        let limit = QueryDeadline.Limit(limitMs: timeoutMs)
+        if let outer = QueryDeadline.current, outer.atNanos <= limit.atNanos { return try body() }
+        let result: Result<T, QueryError> = QueryDeadline.$current.withValue(limit) {
+            do throws(QueryError) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     // MARK: - Instant queries
@@ -192,7 +207,7 @@ public struct Engine: Sendable {
         try checkOptions()
         let evaluator = Evaluator(engine: self, store: store, source: source, queryStart: timeMs, queryEnd: timeMs)
         let grid = Grid(start: timeMs, end: timeMs, step: 1)
-        let value = try evaluator.eval(expr, grid)
+        let value = try withTimeLimit { () throws(QueryError) in try evaluator.eval(expr, grid) }
         switch value {
         case .scalar(let values):
             return .scalar(timestampMs: timeMs, value: values.first ?? .nan)
@@ -245,7 +260,7 @@ public struct Engine: Sendable {
         }
         let evaluator = Evaluator(engine: self, store: store, source: source, queryStart: start, queryEnd: end)
         let grid = Grid(start: start, end: end, step: step)
-        let value = try evaluator.eval(expr, grid)
+        let value = try withTimeLimit { () throws(QueryError) in try evaluator.eval(expr, grid) }
         switch value {
         case .scalar(let values):
             var samples: [Sample] = []
@@ -277,7 +292,7 @@ public struct Engine: Sendable {
     }
 
     private func checkOptions() throws(QueryError) {
-        guard lookbackMs > 0, maxSamples > 0, maxSeries > 0, defaultSubqueryStepMs > 0 else {
+        guard lookbackMs > 0, maxSamples > 0, maxSeries > 0, defaultSubqueryStepMs > 0, (timeoutMs ?? 1) > 0 else {
             throw QueryError(kind: .invalidQuery,
                              message: "engine options must be positive (lookbackMs \(lookbackMs), maxSamples \(maxSamples), maxSeries \(maxSeries), defaultSubqueryStepMs \(defaultSubqueryStepMs))")
         }

@@ -203,9 +203,9 @@ extension Evaluator {
         let replacement = try stringValue(c.args[2])
         let src = try stringValue(c.args[3])
         let pattern = try stringValue(c.args[4])
-        let regex: Regex<AnyRegexOutput>
-        do {
-            regex = try Regex("(?:" + pattern + ")").matchingSemantics(.unicodeScalar)
+        let regex: GoRegex
+        do throws(GoRegex.Failure) {
+            regex = try GoRegex.anchored(pattern)
         } catch {
             throw self.error(.execution, "invalid regular expression in label_replace(): \(pattern)", at: c.args[4].position)
         }
@@ -215,15 +215,14 @@ extension Evaluator {
         let v = try vectorValue(c.args[0], grid)
         return .vector(try mapSeries(v, at: c.position, labels: { labels in
             let value = labels[src] ?? ""
-            guard let match = try? regex.wholeMatch(in: value) else { return labels }
-            let output = match.output
-            let expanded = goExpandTemplate(replacement) { number, name in
-                if let number {
-                    guard number < output.count, let range = output[number].range else { return nil }
-                    return value[range]
-                }
-                guard let group = output[name], let range = group.range else { return nil }
-                return value[range]
+            let scalars = Array(value.unicodeScalars)
+            guard let match = regex.search(scalars, from: 0) else { return labels }
+            // Group numbers of the pattern as written: the anchoring group is non-capturing.
+            let expanded = goExpand(replacement) { number, name in
+                guard let group = number.map({ [$0] }) ?? regex.names[name],
+                    let hit = group.first(where: { $0 <= regex.groups && match[2 * $0] >= 0 })
+                else { return nil }
+                return Substring(String(String.UnicodeScalarView(scalars[match[2 * hit]..<match[2 * hit + 1]])))
             }
             return labels.setting(dst, orRemovingIfEmpty: expanded)
         }, value: { _, x in x }))

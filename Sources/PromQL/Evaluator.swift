@@ -201,6 +201,8 @@ final class Evaluator {
         do {
             result = try store.select(matchers, minMs: minMs, maxMs: maxMs)
         } catch {
+            // The store gives up matching label values when the query's time is up.
+            if let limit = QueryDeadline.exceeded { throw timedOut(limit.limitMs, at: position) }
             throw self.error(.storage, "storage error: \(error)", at: position)
         }
         seriesLoaded += result.count
@@ -214,11 +216,17 @@ final class Evaluator {
         return result
     }
 
+    /// The query's time limit ran out while `position` was being evaluated.
+    func timedOut(_ limitMs: Int64, at position: PositionRange) -> QueryError {
+        error(.limit, "query timed out: evaluation ran longer than the time limit of \(formatDurationMs(limitMs))", at: position)
+    }
+
     // MARK: - Evaluation
 
     /// Evaluates `expr` at every step of `grid`. While a node is evaluated its children's results
     /// count towards `maxSamples`; afterwards only its own result does.
     func eval(_ expr: Expr, _ grid: Grid) throws(QueryError) -> Value {
+        if let limit = QueryDeadline.exceeded { throw timedOut(limit.limitMs, at: expr.position) }
         let held = samplesHeld
         let value = try evalNode(expr, grid)
         samplesHeld = held

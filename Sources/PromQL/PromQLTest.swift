@@ -501,8 +501,8 @@ public struct PromQLTestRunner: Sendable {
                 case .message(let m):
                     return error.message == m ? .passed : .failed("expected error message \(goQuote(m)), got \(goQuote(error.message))")
                 case .regex(let r):
-                    guard let regex = try? Regex(r) else { return .failed("invalid regex in expect fail: \(r)") }
-                    return (try? regex.firstMatch(in: error.message)) != nil
+                    guard let regex = try? GoRegex(r) else { return .failed("invalid regex in expect fail: \(r)") }
+                    return regex.search(Array(error.message.unicodeScalars), from: 0) != nil
                         ? .passed : .failed("expected error matching /\(r)/, got \(goQuote(error.message))")
                 }
             }

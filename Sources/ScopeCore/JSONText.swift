@@ -1,5 +1,7 @@
 /// A JSON string literal: quote, backslash and control characters escaped (everything else as is,
-/// UTF-8 being valid JSON). Shared by every hand-written JSON output.
+/// UTF-8 being valid JSON). C0, DEL, C1 and the bidirectional formatting characters are written
+/// as `\uXXXX`, so a JSON line shown in a terminal can neither drive it nor reorder itself.
+/// Shared by every hand-written JSON output.
 public func jsonQuoted(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
@@ -10,13 +12,29 @@ public func jsonQuoted(_ text: String) -> String {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            if needsTerminalEscape(scalar) {
+                out += jsonUnicodeEscape(scalar)
             } else {
                 out.unicodeScalars.append(scalar)
             }
         }
     }
     return out + "\""
+}
+
+/// JSON made by an encoder (JSONSerialization, JSONEncoder), which leaves DEL, C1 and bidi
+/// characters raw: those rewritten as `\uXXXX`. They can only occur inside string literals (JSON's
+/// syntax is ASCII), where the escape means the same character.
+public func jsonEscapingControls(_ json: String) -> String {
+    guard json.unicodeScalars.contains(where: needsTerminalEscape) else { return json }
+    var out = ""
+    for scalar in json.unicodeScalars {
+        if needsTerminalEscape(scalar) { out += jsonUnicodeEscape(scalar) } else { out.unicodeScalars.append(scalar) }
+    }
+    return out
+}
+
+private func jsonUnicodeEscape(_ scalar: Unicode.Scalar) -> String {
+    let hex = String(scalar.value, radix: 16)
+    return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
 }

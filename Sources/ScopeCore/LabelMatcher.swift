@@ -74,7 +74,7 @@ struct AnchoredPattern: @unchecked Sendable {
         case any                 // .*
         case nonEmpty            // .+
         case literals(Set<String>)
-        case general(Regex<AnyRegexOutput>)
+        case general(GoRegex)
     }
 
     private let shape: Shape
@@ -87,8 +87,8 @@ struct AnchoredPattern: @unchecked Sendable {
         } else if let alternatives = Self.plainAlternatives(source) {
             shape = .literals(alternatives)
         } else {
-            do {
-                shape = .general(try Regex("^(?:" + source + ")$"))
+            do throws(GoRegex.Failure) {
+                shape = .general(try GoRegex.anchored(source))
             } catch {
                 throw LabelMatcher.InvalidRegex(pattern: source, reason: "\(error)")
             }
@@ -109,7 +109,7 @@ struct AnchoredPattern: @unchecked Sendable {
         case .any: true
         case .nonEmpty: !value.isEmpty
         case .literals(let set): set.contains(value)
-        case .general(let regex): (try? regex.wholeMatch(in: value)) != nil
+        case .general(let regex): regex.matchesWhole(value)
         }
     }
 

@@ -65,19 +65,46 @@ public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Replaces control characters with visible escapes so input text can never drive a terminal.
+/// Replaces control characters with visible escapes so input text can never drive a terminal:
+/// C0 controls, DEL and C1 controls as `\xNN`, the bidirectional formatting characters (which
+/// reorder what is shown, U+202E among them) as `\u202e`. A tab becomes a space. Every writer
+/// of text that came from data (stderr messages, tables, the scope) goes through it.
 public func sanitizeForTerminal(_ text: String) -> String {
+    // Most text needs nothing: return it as is without building a copy.
+    guard text.unicodeScalars.contains(where: needsTerminalEscape) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-        if scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
-            out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
-        } else if scalar == "\t" {
+        if scalar == "\t" {
             out += " "
+        } else if isBidiControl(scalar) {
+            out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+        } else if needsTerminalEscape(scalar) {
+            out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
         } else {
             out.unicodeScalars.append(scalar)
         }
     }
     return out
+}
+
+/// `sanitizeForTerminal` for text of several lines: each line escaped, the line breaks kept.
+public func sanitizeLinesForTerminal(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map { sanitizeForTerminal(String($0)) }.joined(separator: "\n")
+}
+
+@inline(__always)
+func needsTerminalEscape(_ scalar: Unicode.Scalar) -> Bool {
+    let v = scalar.value
+    return v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || isBidiControl(scalar)
+}
+
+/// The characters that change the display order of text around them (LRM, RLM, ALM, the
+/// embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069).
+public func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x200E, 0x200F, 0x061C, 0x202A...0x202E, 0x2066...0x2069: true
+    default: false
+    }
 }
 
 extension String {

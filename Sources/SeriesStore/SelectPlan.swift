@@ -35,7 +35,7 @@ struct SelectPlan {
     var all: [SeriesRef]? = nil
 
     /// Phase B: the matching refs, ascending, and the matchers still to test per candidate.
-    func evaluate() -> (refs: [SeriesRef], residual: ResidualFilter) {
+    func evaluate() throws(StoreError) -> (refs: [SeriesRef], residual: ResidualFilter) {
         var candidates: [SeriesRef]? = nil
         if !equalLists.isEmpty {
             let lists = equalLists.sorted { $0.count < $1.count }
@@ -63,6 +63,8 @@ struct SelectPlan {
                 var hitCount = 0
                 var missCount = 0
                 for (value, list) in values {
+                    // A regex on a long value can be slow: the query's time limit is checked per value.
+                    if let limit = QueryDeadline.exceeded { throw .queryTimeout(limitMs: limit.limitMs) }
                     if step.matcher.matches(value) != negated {
                         hit.append(list)
                         hitCount += list.count
@@ -103,7 +105,7 @@ struct ResidualFilter {
         memo.append([:])
     }
 
-    mutating func accepts(_ labels: Labels) -> Bool {
+    mutating func accepts(_ labels: Labels) throws(StoreError) -> Bool {
         for i in matchers.indices {
             guard let value = labels[matchers[i].matcher.name] else {
                 if matchers[i].acceptsAbsent { continue } else { return false }
@@ -112,6 +114,7 @@ struct ResidualFilter {
             if let known = memo[i][value] {
                 result = known
             } else {
+                if let limit = QueryDeadline.exceeded { throw .queryTimeout(limitMs: limit.limitMs) }
                 result = matchers[i].matcher.matches(value)
                 memo[i][value] = result
             }

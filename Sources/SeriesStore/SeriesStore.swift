@@ -221,7 +221,7 @@ public final class SeriesStore: Queryable, Sendable {
     /// `select` with an explicit per-query series limit.
     public func select(_ matchers: [LabelMatcher], minMs: Int64, maxMs: Int64, seriesLimit: Int) throws(StoreError) -> [Series] {
         guard minMs <= maxMs else { return [] }
-        var (refs, residual) = matchingRefs(matchers)
+        var (refs, residual) = try matchingRefs(matchers)
         var result: [Series] = []
         var gathered = StoreState.Gathered()
         var index = 0
@@ -233,7 +233,7 @@ public final class SeriesStore: Queryable, Sendable {
             // Phase D, outside the lock: per-candidate matchers, the limit, decoding (chunks are
             // immutable values; a head chunk was copied).
             for entry in gathered.series {
-                if !residual.isEmpty && !residual.accepts(entry.labels) { continue }
+                if !residual.isEmpty, try !residual.accepts(entry.labels) { continue }
                 guard result.count < seriesLimit else {
                     selectsRefused.add(1, ordering: .relaxed)
                     throw .querySeriesLimit(limit: seriesLimit, matchers: matchers)
@@ -252,22 +252,27 @@ public final class SeriesStore: Queryable, Sendable {
 
     /// Phases A and B of a select: the refs of the series matching every matcher (ascending) and
     /// the matchers left to test on each candidate's labels. Only phase A holds the lock.
-    private func matchingRefs(_ matchers: [LabelMatcher]) -> ([SeriesRef], ResidualFilter) {
+    private func matchingRefs(_ matchers: [LabelMatcher]) throws(StoreError) -> ([SeriesRef], ResidualFilter) {
         selects.add(1, ordering: .relaxed)
         let plan = state.read { $0.plan(matchers) }
         guard let plan else { return ([], ResidualFilter()) }
-        return plan.evaluate()
+        return try plan.evaluate()
     }
 
     /// The label sets of every series matching all `matchers` (whatever their samples' times).
+    /// Empty when a query time limit (`QueryDeadline`) runs out.
     public func series(matching matchers: [LabelMatcher]) -> [Labels] {
-        var (refs, residual) = matchingRefs(matchers)
+        guard var (refs, residual) = try? matchingRefs(matchers) else { return [] }
         var out: [Labels] = []
         var index = 0
         while index < refs.count {
             let end = min(refs.count, index + Self.lockSlice)
             let slice = state.read { s in refs[index..<end].compactMap { s.series[$0]?.labels } }
-            out.append(contentsOf: residual.isEmpty ? slice : slice.filter { residual.accepts($0) })
+            if residual.isEmpty {
+                out.append(contentsOf: slice)
+            } else {
+                for labels in slice where (try? residual.accepts(labels)) == true { out.append(labels) }
+            }
             index = end
         }
         return out

@@ -50,6 +50,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case unknownSeries(SeriesRef)
     /// A select matched more series (with data in the range) than the per-query limit.
     case querySeriesLimit(limit: Int, matchers: [LabelMatcher])
+    /// The query's time limit (`QueryDeadline`) ran out while the select matched label values.
+    case queryTimeout(limitMs: Int64)
 
     /// The rejection counter this error is counted under (nil for a refused query).
     public var reason: RejectReason? {
@@ -60,7 +62,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .seriesLimit: .seriesLimit
         case .invalidLabels: .invalidLabels
         case .unknownSeries: .unknownSeries
-        case .querySeriesLimit: nil
+        case .querySeriesLimit, .queryTimeout: nil
         }
     }
 
@@ -80,6 +82,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "unknown series ref \(ref) (removed by retention, or never created); append by labels instead"
         case let .querySeriesLimit(limit, matchers):
             "query touches more than \(limit) series (the per-query limit): {\(matchers.map(\.description).joined(separator: ", "))}; narrow the selector or raise the limit"
+        case let .queryTimeout(limitMs):
+            "query ran longer than its time limit of \(formatDurationMs(limitMs)) while matching label values"
         }
     }
 }

@@ -9,9 +9,16 @@ final class FileHandleRef: @unchecked Sendable {
     let fd: Int32
     let path: String
 
+    /// A file opened for writing never follows a symbolic link (`O_NOFOLLOW`): a link planted in
+    /// a log directory must not make the log write — or truncate — a file elsewhere.
     init(path: String, flags: Int32, mode: mode_t = 0o644) throws(LogError) {
-        let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        let writing = flags & (O_WRONLY | O_RDWR) != 0
+        let fd = Glibc.open(path, flags | O_CLOEXEC | (writing ? O_NOFOLLOW : 0), mode)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP && writing { throw .symbolicLink(path: path) }
+            throw .io(path: path, operation: "open", errno: code)
+        }
         self.fd = fd
         self.path = path
     }

@@ -6,6 +6,8 @@ import Glibc
 /// partition, byte position) so a person can act on it without reading code.
 public enum LogError: Error, Equatable, CustomStringConvertible {
     case io(path: String, operation: String, errno: Int32)
+    case symbolicLink(path: String)
+    case notOwner(path: String, owner: UInt32, user: UInt32)
     case notALogDirectory(path: String)
     case noSuchDirectory(path: String)
     case locked(path: String, holderPid: Int32?)
@@ -32,6 +34,10 @@ public enum LogError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .io(path, operation, code):
             return "\(operation) \(path): \(String(cString: strerror(code)))"
+        case let .symbolicLink(path):
+            return "\(path) is a symbolic link: a log writes its own files only, never through a link (remove it)"
+        case let .notOwner(path, owner, user):
+            return "\(path) belongs to uid \(owner), not to you (uid \(user)): a log is written only into a directory its writer owns"
         case let .notALogDirectory(path):
             return "\(path) is not a strmscope log directory (no \(LogCatalog.fileName) in it)"
         case let .noSuchDirectory(path):

@@ -93,6 +93,13 @@ public final class StreamLog: @unchecked Sendable {
             }
         }
         guard FileSystem.isDirectory(directory) else { throw .invalidArgument("\(directory) is not a directory") }
+        if !readOnly {
+            // Someone else's directory (a predictable /tmp name taken first) is never written into.
+            var info = stat()
+            if lstat(directory, &info) == 0, info.st_uid != geteuid() {
+                throw .notOwner(path: directory, owner: info.st_uid, user: geteuid())
+            }
+        }
         guard access(directory, readOnly ? R_OK : R_OK | W_OK) == 0 else {
             throw .io(path: directory, operation: readOnly ? "read" : "write to", errno: errno)
         }

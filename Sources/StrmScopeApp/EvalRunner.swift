@@ -34,6 +34,9 @@ public struct EvalOptions: Sendable {
     public var stats = false
     /// An OTLP receiver writing into the rules' store.
     public var otlp: OTLPListen?
+    /// The longest one rule's evaluation may run (a slow regex over scraped values must not stall
+    /// every other rule); over it the rule fails for that round, with an error naming the limit.
+    public var queryTimeoutMs: Int64 = 10_000
 
     public init(ruleFiles: [String]) { self.ruleFiles = ruleFiles }
 }
@@ -72,7 +75,8 @@ public enum EvalRunner {
             return PrometheusBackfill.Follower(client: PrometheusAPIClient(baseURL: url, timeoutMs: 30_000), store: store,
                                                expressions: groups.flatMap(\.rules).map(\.expression), skipNames: recorded)
         }
-        let evaluator = RuleEvaluator(groups: groups, store: store, defaultIntervalMs: options.intervalMs, externalLabels: options.externalLabels)
+        let evaluator = RuleEvaluator(groups: groups, store: store, defaultIntervalMs: options.intervalMs, externalLabels: options.externalLabels,
+                                      engine: Engine(timeoutMs: options.queryTimeoutMs))
         let sink: OutputSink = try options.outputPath.map { try FileOutput(path: $0) } ?? output
         let sender = options.alertmanagerURLs.isEmpty ? nil : AlertmanagerSender(urls: options.alertmanagerURLs)
         sender?.start()
@@ -150,7 +154,7 @@ public enum EvalRunner {
         if let rule { object["for"] = formatDurationMs(rule.forMs) }
         object.merge(extra) { _, new in new }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return jsonEscapingControls(String(decoding: data, as: UTF8.self))
     }
 }
 

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
+import ScopeCore
 
 /// Where a command writes its results. Tests collect into memory; the CLI writes to stdout and
 /// flushes whenever a result must be visible at once (an acknowledgement, a consumed record).
@@ -44,9 +46,11 @@ public final class StandardOutput: OutputSink {
     }
 }
 
-/// One line on stderr (warnings and errors), unbuffered.
+/// One line on stderr (warnings and errors), unbuffered. Messages quote data (metric names,
+/// topics, URLs, input lines): control and bidi characters are escaped, line breaks kept.
 public func writeError(_ line: String) {
-    let bytes = Array((line.hasSuffix("\n") ? line : line + "\n").utf8)
+    let text = sanitizeLinesForTerminal(line.hasSuffix("\n") ? String(line.dropLast()) : line)
+    let bytes = Array((text + "\n").utf8)
     _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress!, $0.count) }
 }
 
@@ -68,9 +72,9 @@ public struct CommandError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Aligns columns for listings (`log topics`, `log groups`).
+/// Aligns columns for listings (`log topics`, `log groups`); cells are data, escaped.
 func formatTable(_ header: [String], _ rows: [[String]]) -> String {
-    let all = [header] + rows
+    let all = [header] + rows.map { $0.map(sanitizeForTerminal) }
     let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     return all.map { row in
         row.enumerated().map { column, cell in
@@ -87,4 +91,15 @@ extension String {
     func leftPadding(toLength length: Int) -> String {
         count >= length ? self : String(repeating: " ", count: length - count) + self
     }
+}
+
+/// A new directory only this user can enter (mode 0700), with an unpredictable name made by
+/// `mkdtemp` under `$TMPDIR` (or /tmp): nobody can create it first, or plant a link in it.
+public func makePrivateTemporaryDirectory(prefix: String) throws -> String {
+    let base = (ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
+    var template = Array((base.hasSuffix("/") ? base : base + "/").utf8CString.dropLast()) + Array("\(prefix)-XXXXXX".utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        throw CommandError("cannot create a temporary directory in \(base): \(String(cString: strerror(errno)))")
+    }
+    return String(cString: made)
 }

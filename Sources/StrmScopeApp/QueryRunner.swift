@@ -24,6 +24,8 @@ public struct QueryOptions: Sendable {
     public var timeMs: Int64?
     public var range: (startMs: Int64, endMs: Int64, stepMs: Int64)?
     public var json = false
+    /// The longest the evaluation may run.
+    public var timeoutMs: Int64 = 30_000
 
     public init(expression: String) { self.expression = expression }
 }
@@ -41,7 +43,7 @@ public enum QueryRunner {
         } else {
             var fileSpans: [(file: String, span: ClosedRange<Int64>)] = []
             let store = try load(options, now: now, report: report, fileSpans: &fileSpans)
-            let engine = Engine()
+            let engine = Engine(timeoutMs: options.timeoutMs)
             if let range = options.range {
                 result = try engine.range(options.expression, start: range.startMs, end: range.endMs, step: range.stepMs, on: store)
             } else {

@@ -1,4 +1,5 @@
 import Foundation
+import ScopeCore
 import StreamLog
 
 /// How `log consume` prints records.
@@ -64,7 +65,7 @@ enum RecordFormatter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(JSONRecord(consumed)) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        return jsonEscapingControls(String(decoding: data, as: UTF8.self))
     }
 }
 

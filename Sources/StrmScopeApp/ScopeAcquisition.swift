@@ -36,7 +36,9 @@ public final class ScopeAcquisition: @unchecked Sendable {
     /// only once its whole window lies after it, so a rate does not ramp up from a fraction of
     /// its value while its window fills. Set by `backfill` or the first tick.
     private var dataStartMs: Int64?
-    private let engine = Engine()
+    /// A trace or rule that runs long fails alone (a gap, the reason in the status line) instead
+    /// of stalling every trace behind it.
+    private let engine: Engine
     private let state: Mutex<Snapshot>
     /// The newest scrape failure per URL (guarded by the serial use of `tick`).
     private var scrapeProblems: [String: String] = [:]
@@ -57,7 +59,8 @@ public final class ScopeAcquisition: @unchecked Sendable {
     /// Rules evaluated on the collected data (their transitions become alert markers).
     private let rules: RuleEvaluator?
 
-    public init(dashboard: Dashboard, source: ScopeSourceKind, ruleGroups: [RuleGroup] = [], historyPoints: Int = 20_000) throws {
+    public init(dashboard: Dashboard, source: ScopeSourceKind, ruleGroups: [RuleGroup] = [], historyPoints: Int = 20_000,
+                queryTimeoutMs: Int64 = 2_000) throws {
         self.dashboard = dashboard
         self.source = source
         var options = StoreOptions()
@@ -73,10 +76,12 @@ public final class ScopeAcquisition: @unchecked Sendable {
             parsed.append(try channel.traces.map { trace throws -> Expr in try PromQL.parse(trace.expression) })
         }
         self.parsed = parsed
+        engine = Engine(timeoutMs: queryTimeoutMs)
         reachMs = parsed.map { traces in
             traces.map { expr in -PrometheusBackfill.span(of: expr, startMs: 0, endMs: 0, lookbackMs: 0).minMs }
         }
-        rules = ruleGroups.isEmpty ? nil : RuleEvaluator(groups: ruleGroups, store: store, defaultIntervalMs: max(dashboard.refreshMs, 5_000))
+        rules = ruleGroups.isEmpty ? nil : RuleEvaluator(groups: ruleGroups, store: store, defaultIntervalMs: max(dashboard.refreshMs, 5_000),
+                                                         engine: Engine(timeoutMs: queryTimeoutMs))
         state = Mutex(Snapshot(histories: dashboard.channels.map { $0.traces.map { _ in TraceHistory(capacity: historyPoints) } }))
     }
 

@@ -31,6 +31,10 @@ public struct ScopeOptions: Sendable {
     public var fullRepaint = false
     /// An OTLP receiver feeding the scope's store (dashboards plot what instrumented services push).
     public var otlp: OTLPListen?
+    /// The longest one trace's or rule's evaluation may run.
+    public var queryTimeoutMs: Int64 = 2_000
+    /// The folders runbooks are read from; a `runbook_url` leading anywhere else is not opened.
+    public var runbookFolders = ["Runbooks"]
 
     public init(source: Source, dashboard: Dashboard) {
         self.source = source
@@ -115,7 +119,8 @@ public enum ScopeRunner {
             workload = nil
             sourceKind = .prometheus(url)
         }
-        let acquisition = try ScopeAcquisition(dashboard: options.dashboard, source: sourceKind, ruleGroups: options.ruleGroups)
+        let acquisition = try ScopeAcquisition(dashboard: options.dashboard, source: sourceKind, ruleGroups: options.ruleGroups,
+                                               queryTimeoutMs: options.queryTimeoutMs)
         // Messages would draw over the screen: dropped points are counted, not printed.
         let receiver = try options.otlp?.start(into: acquisition.store, report: { _ in })
         defer { receiver?.stop() }
@@ -152,7 +157,7 @@ public enum ScopeRunner {
                     let alerts = acquisition.snapshot().alerts
                     switch state.handle(scopeKey, config: config, nowMs: now, alerts: alerts.count) {
                     case .openRunbook(let index):
-                        state.runbook = runbookView(for: alerts[index])
+                        state.runbook = runbookView(for: alerts[index], folders: options.runbookFolders)
                         needsFrame = true
                     case .quit: return
                     case .none: break
@@ -192,28 +197,46 @@ public enum ScopeRunner {
     }
 }
 
-/// The runbook of an alert: a relative `runbook_url` is read from the working directory (the
-/// repository's Runbooks/ when run from it); a URL or a missing file is shown as what to open.
-func runbookView(for alert: ScopeAlert) -> RunbookView {
+/// The runbook of an alert: a relative `runbook_url` is read only from the runbook folders
+/// (`RunbookLocation`); a web link is shown as what to open (and is the title's hyperlink); a URL
+/// that is refused says why.
+func runbookView(for alert: ScopeAlert, folders: [String]) -> RunbookView {
     guard let url = alert.runbookURL, !url.isEmpty else {
         return RunbookView(title: alert.name, text: "# \(alert.name)\n\nThis alert has no runbook_url annotation.\n\n\(alert.summary)")
     }
-    let path = url.components(separatedBy: "#")[0]
-    if !url.contains("://"), let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 {
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.absoluteString
-        return RunbookView(title: "\(alert.name) — \(path)", text: String(decoding: data, as: UTF8.self), url: absolute)
+    let note: String
+    switch RunbookLocation.locate(url, folders: folders, workingDirectory: FileManager.default.currentDirectoryPath) {
+    case .file(let path):
+        if let data = FileManager.default.contents(atPath: path) {
+            return RunbookView(title: "\(alert.name) — \(url.components(separatedBy: "#")[0])", text: String(decoding: data, as: UTF8.self))
+        }
+        note = "It could not be read."
+    case .web(let link):
+        return RunbookView(title: alert.name, text: """
+            # \(alert.name)
+
+            The runbook is at:
+
+                \(link)
+
+            Open it in a browser.
+
+            \(alert.summary)
+            """, url: link)
+    case .refused(let reason):
+        note = "It was not opened: \(reason)."
     }
     return RunbookView(title: alert.name, text: """
         # \(alert.name)
 
-        The runbook is at:
+        The runbook_url is:
 
             \(url)
 
-        \(url.contains("://") ? "Open it in a browser." : "It is not readable from \(FileManager.default.currentDirectoryPath); run strmscope from the repository that ships it.")
+        \(note)
 
         \(alert.summary)
-        """, url: url.contains("://") ? url : nil)
+        """)
 }
 
 extension ScopeKey {

@@ -190,7 +190,12 @@ public final class CursesTerminal {
     /// The bytes for one link: save cursor, move, open the link, the cells' characters, close it,
     /// restore. A URL with anything but printable ASCII is not linked (OSC 8 takes a URI).
     static func hyperlinkBytes(_ link: Hyperlink, frame: CellBuffer, columns: Int) -> [UInt8] {
-        guard !link.url.isEmpty, link.url.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else { return [] }
+        // Only web links, and only printable ASCII (OSC 8 takes a URI; anything else could end
+        // the sequence early or start another one).
+        let lower = link.url.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://"),
+            link.url.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !"\"'<>\\`".unicodeScalars.contains($0) })
+        else { return [] }
         var text = ""
         for x in link.x..<min(link.x + link.length, columns) where !frame[x, link.y].isContinuation {
             text.append(frame[x, link.y].character)

@@ -57,7 +57,13 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         installStopHandlers()
         let temporary = dir == nil
-        let directory = dir ?? FileManager.default.temporaryDirectory.path + "/strmscope-demo-\(getpid())"
+        let directory: String
+        do {
+            directory = try dir ?? makePrivateTemporaryDirectory(prefix: "strmscope-demo")
+        } catch {
+            writeError("strmscope: error: \(error)")
+            throw ExitStatus.error
+        }
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
         var options = DemoOptions(directory: directory)
         options.rate = rate

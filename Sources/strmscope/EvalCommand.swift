@@ -68,6 +68,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Stop after this long.", valueName: "duration"))
     var duration: String?
 
+    @Option(name: .customLong("query-timeout"), help: ArgumentHelp(
+        "Stop a rule's evaluation that runs longer: the rule fails that round, the others go on (default 10s).", valueName: "duration"))
+    var queryTimeout = "10s"
+
     @Option(name: .customLong("external-label"), help: ArgumentHelp("An external label NAME=VALUE for templates (repeatable).", valueName: "name=value"))
     var externalLabels: [String] = []
 
@@ -78,6 +82,7 @@ struct EvalCommand: ParsableCommand {
     var stats = false
 
     func validate() throws {
+        try validateQueryTimeout(queryTimeout)
         if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
         if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil && files.isEmpty && otlp.listen == nil {
             throw ValidationError("name a source: --log DIR, --scrape URL, --prometheus URL, --file PATH or --otlp-listen HOST:PORT")
@@ -98,6 +103,7 @@ struct EvalCommand: ParsableCommand {
         options.files = files
         options.intervalMs = parseDurationMs(interval)!
         options.once = once
+        options.queryTimeoutMs = parseDurationMs(queryTimeout)!
         options.stats = stats
         options.alertmanagerURLs = alertmanagerURLs
         options.outputPath = output

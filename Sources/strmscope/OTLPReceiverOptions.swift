@@ -1,4 +1,5 @@
 import ArgumentParser
+import ScopeCore
 import Exporter
 import Foundation
 
@@ -44,5 +45,12 @@ struct OTLPReceiverOptions: ParsableArguments {
             options.token = token
         }
         return options
+    }
+}
+
+/// `--query-timeout`: a duration of at least 10ms.
+func validateQueryTimeout(_ text: String) throws {
+    guard let ms = parseDurationMs(text), ms >= 10 else {
+        throw ValidationError("--query-timeout: \"\(text)\" is not a duration of at least 10ms (examples: 2s, 30s, 1m)")
     }
 }

@@ -58,7 +58,11 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Print the Prometheus HTTP API's JSON response.")
     var json = false
 
+    @Option(name: .customLong("query-timeout"), help: ArgumentHelp("Stop an evaluation that runs longer (default 30s).", valueName: "duration"))
+    var queryTimeout = "30s"
+
     func validate() throws {
+        try validateQueryTimeout(queryTimeout)
         if files.isEmpty && scrapeURLs.isEmpty && logDirectory == nil && prometheusURL == nil {
             throw ValidationError("name at least one source: --file, --scrape, --log or --prometheus")
         }
@@ -84,6 +88,7 @@ struct QueryCommand: ParsableCommand {
         options.prometheusURL = prometheusURL
         options.backfill = backfill
         options.json = json
+        options.timeoutMs = parseDurationMs(queryTimeout)!
         options.timeMs = time.flatMap { parseTimeArgument($0, nowMs: now) }
         if let start, let end, let step, let s = parseTimeArgument(start, nowMs: now), let e = parseTimeArgument(end, nowMs: now),
             let st = parseStepArgument(step)

@@ -50,6 +50,15 @@ struct ScopeCommand: ParsableCommand {
     @Flag(name: .customLong("no-rules"), help: "No alert rules: no alert panel, no alert markers.")
     var noRules = false
 
+    @Option(name: .customLong("runbooks"), help: ArgumentHelp(
+        "A folder runbooks are read from (repeatable; default: Runbooks). A runbook_url leading outside them is not opened.",
+        valueName: "dir"))
+    var runbookFolders: [String] = []
+
+    @Option(name: .customLong("query-timeout"), help: ArgumentHelp(
+        "Stop a trace's or rule's evaluation that runs longer: it shows a gap and the reason (default 2s).", valueName: "duration"))
+    var queryTimeout = "2s"
+
     @Option(help: ArgumentHelp("Most frames per second (1-60); frames are drawn only when something changed.", valueName: "fps"))
     var refresh: Int = 10
 
@@ -76,6 +85,7 @@ struct ScopeCommand: ParsableCommand {
     var fullRepaint = false
 
     func validate() throws {
+        try validateQueryTimeout(queryTimeout)
         let sources = [logDirectory != nil, !scrapeURLs.isEmpty, prometheusURL != nil].filter { $0 }.count
         if sources > 1 { throw ValidationError("choose one source: --log, --scrape or --prometheus") }
         if prometheusURL != nil && otlp.listen != nil {
@@ -103,7 +113,7 @@ struct ScopeCommand: ParsableCommand {
             } else if let prometheusURL {
                 source = .prometheus(prometheusURL)
             } else {
-                let directory = demoDirectory ?? FileManager.default.temporaryDirectory.path + "/strmscope-scope-\(getpid())"
+                let directory = try demoDirectory ?? makePrivateTemporaryDirectory(prefix: "strmscope-scope")
                 if demoDirectory == nil { temporary = directory }
                 var demo = DemoOptions(directory: directory)
                 demo.rate = rate
@@ -120,6 +130,8 @@ struct ScopeCommand: ParsableCommand {
                         + RuleFile.parse(defaultSLORulesYAML, file: "built-in slo-rules.yml").groups
                 }
             }
+            if !runbookFolders.isEmpty { options.runbookFolders = runbookFolders }
+            options.queryTimeoutMs = parseDurationMs(queryTimeout)!
             options.framesPerSecond = refresh
             options.ascii = ascii
             options.color = !noColor

@@ -19,14 +19,18 @@ enum StrmScopeMain {
         do {
             var command = try StrmScope.parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            // The command reported what went wrong already.
+            exit(code.rawValue)
         } catch {
-            // The argument parser's own usage errors exit 64 (EX_USAGE); ours is 2, as for every
-            // other error, so a CI script tests one contract. Help and --version still exit 0.
-            if StrmScope.exitCode(for: error).rawValue == 64 {
-                writeError(StrmScope.fullMessage(for: error))
-                exit(ExitStatus.error.rawValue)
-            }
-            StrmScope.exit(withError: error)
+            let code = StrmScope.exitCode(for: error)
+            // Help and --version print to stdout and exit 0.
+            guard code != .success else { StrmScope.exit(withError: error) }
+            // Anything else is one message on stderr, escaped (it may quote an argument), and
+            // exit 2: the argument parser's usage errors would exit 64 (EX_USAGE), but a CI script
+            // tests one contract.
+            writeError(StrmScope.fullMessage(for: error))
+            exit(ExitStatus.error.rawValue)
         }
     }
 }

@@ -70,4 +70,47 @@ import Testing
         #expect(try LabelMatcher("job", .regexNoMatch, "a\"b").description == "job!~\"a\\\"b\"")
         #expect(try LabelMatcher("__name__", .equal, "up").description == "__name__=\"up\"")
     }
+
+    /// One regex engine, Go's, in linear time: a scraped label value cannot make a matcher take
+    /// exponential time. With Swift's backtracking Regex, `(a|aa)+` over 34 `a` and a `b` took
+    /// 5.8 s and 40 would take minutes; the ceiling below is far above a linear engine even in a
+    /// debug build and far below any backtracking one.
+    @Test func pathologicalPatternsRunInLinearTime() throws {
+        let cases: [(String, String)] = [
+            ("(a|aa)+", String(repeating: "a", count: 40) + "b"),
+            ("(a+)+$", String(repeating: "a", count: 10_000) + "!"),
+            (".*a.*a.*b", String(repeating: "a", count: 10_000)),
+            ("(x+x+)+y", String(repeating: "x", count: 5_000)),
+        ]
+        for (pattern, value) in cases {
+            let matcher = try LabelMatcher("v", .regexMatch, pattern)
+            let started = monotonicNanos()
+            #expect(!matcher.matches(value), "\(pattern)")
+            let ms = Double(monotonicNanos() - started) / 1e6
+            #expect(ms < 500, "\(pattern) over \(value.count) characters took \(ms) ms")
+        }
+    }
+
+    /// Go's semantics and Go's messages (what Prometheus 2.42 says of the same pattern).
+    @Test func goSyntaxAndMessages() throws {
+        func reason(_ pattern: String) -> String? {
+            do {
+                _ = try LabelMatcher("v", .regexMatch, pattern)
+                return nil
+            } catch let error as LabelMatcher.InvalidRegex {
+                return error.reason
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(reason("a(b") == "error parsing regexp: missing closing ): `a(b`")
+        #expect(reason("(?<name>x)") == "error parsing regexp: invalid or unsupported Perl syntax: `(?<`")
+        #expect(reason("a\\1") == "error parsing regexp: invalid escape sequence: `\\1`", "no backreferences")
+        #expect(reason("(?=a)") == "error parsing regexp: invalid or unsupported Perl syntax: `(?=`", "no lookaround")
+        // `.` matches any character but newline, `\d` only ASCII digits, by scalar.
+        #expect(try LabelMatcher("v", .regexMatch, "a.c").matches("a\u{1F600}c"))
+        #expect(!(try LabelMatcher("v", .regexMatch, "a.c").matches("a\nc")))
+        #expect(!(try LabelMatcher("v", .regexMatch, "\\d").matches("\u{0663}")))
+        #expect(try LabelMatcher("v", .regexMatch, "(?i)orders").matches("ORDERS"))
+    }
 }

@@ -176,5 +176,9 @@ private func runs(_ old: CellBuffer?, _ new: CellBuffer) -> [CellRun] { CursesTe
         let frame = CellBuffer(width: 10, height: 1)
         #expect(CursesTerminal.hyperlinkBytes(Hyperlink(x: 0, y: 0, length: 3, url: "http://x/\u{1b}]52;"), frame: frame, columns: 10).isEmpty)
         #expect(CursesTerminal.hyperlinkBytes(Hyperlink(x: 0, y: 0, length: 3, url: "http://x/a b"), frame: frame, columns: 10).isEmpty)
+        // Only web links: a script or a local file is never made clickable.
+        for url in ["javascript://%0aalert(1)", "file:///etc/passwd", "http://x/a\"b", "http://x/<d>"] {
+            #expect(CursesTerminal.hyperlinkBytes(Hyperlink(x: 0, y: 0, length: 3, url: url), frame: frame, columns: 10).isEmpty, "\(url)")
+        }
     }
 }
