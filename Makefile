@@ -28,6 +28,7 @@ unit-test: bootstrap
 e2e-test: build
 	.venv/bin/python scripts/cli-test $(BIN)
 	.venv/bin/python scripts/readme-test $(BIN)
+	.venv/bin/python scripts/abuse-test $(BIN)
 	.venv/bin/python scripts/crash-test $(BIN)
 	.venv/bin/python scripts/scope-test $(BIN)
 	.venv/bin/python scripts/rules-test $(BIN)

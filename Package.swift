@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // Pure values shared by every module: labels, samples, metric families, events, clocks.
@@ -71,6 +72,7 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                            .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
@@ -83,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "strmscope",
             dependencies: [
-                "StrmScopeApp", "StreamLog", "ScopeCore", "Alerting", "Exporter",
+                "StrmScopeApp", "StreamLog", "ScopeCore", "Alerting", "Exporter", "Collectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

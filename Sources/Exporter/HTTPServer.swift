@@ -26,8 +26,15 @@ public final class HTTPServer: Sendable {
 
     /// `notFound` answers requests for paths no route serves (without their body), so a
     /// protocol with its own error format (OTLP's google.rpc.Status) keeps it for those too.
+    /// How long a connection may stay without a complete request (a head still arriving, or
+    /// idle between requests) before it is closed, and how many may be open at once (past that
+    /// the oldest one without a request is closed, see `ConnectionGuard`).
+    public static let idleTimeoutSeconds: Int64 = 10
+    public static let maxConnections = 512
+
     public static func start(
-        _ address: ListenAddress, routes: [HTTPRoute], notFound: (@Sendable (HTTPServerRequest) -> HTTPServerResponse)? = nil
+        _ address: ListenAddress, routes: [HTTPRoute], notFound: (@Sendable (HTTPServerRequest) -> HTTPServerResponse)? = nil,
+        idleTimeoutSeconds: Int64 = HTTPServer.idleTimeoutSeconds, maxConnections: Int = HTTPServer.maxConnections
     ) throws -> HTTPServer {
         let table = Dictionary(routes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
@@ -36,8 +43,11 @@ public final class HTTPServer: Sendable {
         // Hummingbird logs to stdout by default; stdout belongs to the command's output.
         let logger = Logger(label: "strmscope.http", factory: { _ in SwiftLogNoOpLogHandler() })
         let bound = BoundSignal()
+        let connectionGuard = ConnectionGuard(limit: maxConnections)
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [connectionGuard.handler()], idleTimeout: .seconds(idleTimeoutSeconds))),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "strmscope"),
             onServerRunning: { channel in bound.succeed(channel.localAddress?.port ?? address.port) },
             logger: logger)

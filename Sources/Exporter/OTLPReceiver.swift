@@ -9,8 +9,9 @@ import Synchronization
 /// Status codes, as the OTLP/HTTP specification and a client's retry logic expect them:
 /// 200 (with `partial_success` when points were rejected), 400 invalid body, 401 wrong or
 /// missing bearer token, 404/405 wrong path or method, 413 body over the limit (compressed or
-/// decompressed), 415 content type other than protobuf or JSON, or an encoding other than gzip.
-/// Error bodies are `google.rpc.Status` (protobuf, or JSON for a JSON request).
+/// decompressed), 415 content type other than protobuf or JSON, or an encoding other than gzip,
+/// 429 + Retry-After when a request's new series would spend the receiver's series budget
+/// (`SeriesBudget`). Error bodies are `google.rpc.Status` (protobuf, or JSON for a JSON request).
 public final class OTLPReceiver: Sendable {
     public struct Options: Sendable {
         /// Largest request body as sent (gzip or not).
@@ -21,6 +22,12 @@ public final class OTLPReceiver: Sendable {
         public var token: String?
         /// Delta streams remembered for delta → cumulative conversion.
         public var maxDeltaStreams = 100_000
+        /// Bytes of label data the series this receiver keeps may hold (see `SeriesBudget`).
+        public var maxSeriesBytes = 64 << 20
+        /// A point with a longer label value is dropped (counted, reported in partial_success).
+        public var maxLabelValueBytes = 16 * 1024
+        /// Retry-After on a 429, in seconds.
+        public var retryAfterSeconds = 30
 
         public init() {}
     }
@@ -29,6 +36,8 @@ public final class OTLPReceiver: Sendable {
 
     public let options: Options
     private let converter: Mutex<OTLPToPrometheus>
+    /// Guarded by `converter`'s lock (requests are serialised through it).
+    private let budget: Mutex<SeriesBudget>
     private let sink: @Sendable (OTLPConversion) -> Void
     private let metrics: SelfMetrics
     private let clock: any Clock
@@ -43,6 +52,7 @@ public final class OTLPReceiver: Sendable {
                 sink: @escaping @Sendable (OTLPConversion) -> Void) {
         self.options = options
         self.converter = Mutex(OTLPToPrometheus(maxDeltaStreams: options.maxDeltaStreams))
+        self.budget = Mutex(SeriesBudget(maxBytes: options.maxSeriesBytes))
         self.sink = sink
         self.metrics = metrics
         self.clock = clock
@@ -53,6 +63,10 @@ public final class OTLPReceiver: Sendable {
                         help: "OTLP data points accepted and mapped to Prometheus series.")
         metrics.declare("strmscope_otlp_points_dropped_total", type: .counter,
                         help: "OTLP data points that could not be mapped, by reason.", labels: [])
+        metrics.declare("strmscope_otlp_series_bytes", type: .gauge,
+                        help: "Bytes of label data of the series the OTLP receiver keeps (see strmscope_otlp_series_bytes_limit).")
+        metrics.declare("strmscope_otlp_series_bytes_limit", type: .gauge,
+                        help: "The OTLP receiver's budget for the label data of the series it keeps (--otlp-max-series-bytes).")
     }
 
     public var route: HTTPRoute {
@@ -116,21 +130,41 @@ public final class OTLPReceiver: Sendable {
         let now = clock.nowMs()
         let conversion: OTLPConversion
         do {
-            if encoding == .protobuf {
-                // The hot path: read off the wire straight into series (no message tree).
-                conversion = try converter.withLock { converter throws(OTLPDecodeError) in
-                    let conversion = try converter.convert(protobuf: body, receivedAtMs: now)
-                    sink(conversion)
-                    return conversion
-                }
-            } else {
-                let decoded = try ExportMetricsServiceRequest.decode(json: body)
-                conversion = converter.withLock { converter in
-                    let conversion = converter.convert(decoded, receivedAtMs: now)
-                    sink(conversion)
-                    return conversion
-                }
+            // The hot path reads the protobuf wire straight into series (no message tree); a
+            // JSON request is decoded, then mapped through the same binary path.
+            var wire = body
+            if encoding == .json {
+                // A message swift-protobuf decoded always encodes again.
+                wire = (try? ExportMetricsServiceRequest.decode(json: body).serializedBytes()) ?? []
+                if wire.isEmpty { _ = try ExportMetricsServiceRequest.decode(json: body) }
             }
+            let (mapped, admitted) = try converter.withLock { converter throws(OTLPDecodeError) -> (OTLPConversion, Bool) in
+                var conversion = try converter.convert(protobuf: wire, receivedAtMs: now, commit: false)
+                Self.dropLongLabelValues(&conversion, limit: options.maxLabelValueBytes)
+                guard budget.withLock({ $0.admit(conversion, atMs: now).admitted }) else {
+                    converter.discardPending()
+                    return (conversion, false)
+                }
+                converter.commitPending()
+                sink(conversion)
+                return (conversion, true)
+            }
+            let used = budget.withLock { $0.usedBytes }
+            metrics.set("strmscope_otlp_series_bytes", Labels(), Double(used))
+            metrics.set("strmscope_otlp_series_bytes_limit", Labels(), Double(options.maxSeriesBytes))
+            guard admitted else {
+                metrics.add("strmscope_otlp_points_dropped_total", ["reason": "series_budget"], Double(mapped.acceptedPoints))
+                if reportedReasons.withLock({ $0.insert("series_budget").inserted }) {
+                    report("otlp: refusing requests with new series (429): the budget of \(options.maxSeriesBytes) bytes of label data "
+                        + "is spent (--otlp-max-series-bytes; reported once)")
+                }
+                var response = status(
+                    429, "the receiver's budget for new series is spent (\(used) of \(options.maxSeriesBytes) bytes of label data): "
+                        + "retry after \(options.retryAfterSeconds) s, when series no longer sent have expired", encoding)
+                response.headers["retry-after"] = String(options.retryAfterSeconds)
+                return response
+            }
+            conversion = mapped
         } catch {
             return status(400, error.message, encoding)
         }
@@ -153,6 +187,18 @@ public final class OTLPReceiver: Sendable {
         return encode(reply, encoding, status: 200)
     }
 
+    /// Points with a label value over `limit` bytes are dropped, counted under
+    /// `label_value_too_long` (a sender's bug or an attack, never worth the memory).
+    static func dropLongLabelValues(_ conversion: inout OTLPConversion, limit: Int) {
+        for f in conversion.families.indices {
+            let before = conversion.families[f].points.count
+            conversion.families[f].points.removeAll { point in point.labels.pairs.contains { $0.value.utf8.count > limit } }
+            let dropped = before - conversion.families[f].points.count
+            conversion.reject("label_value_too_long", dropped, metric: conversion.families[f].name,
+                              detail: "a label value is longer than \(limit) bytes")
+        }
+    }
+
     private func encode(_ message: ExportMetricsServiceResponse, _ encoding: Encoding, status: Int) -> HTTPServerResponse {
         switch encoding {
         case .protobuf:
@@ -169,7 +215,7 @@ public final class OTLPReceiver: Sendable {
         let code: Int = switch httpStatus {
         case 400: 3  // INVALID_ARGUMENT
         case 401: 16  // UNAUTHENTICATED
-        case 413: 8  // RESOURCE_EXHAUSTED
+        case 413, 429: 8  // RESOURCE_EXHAUSTED
         case 404: 5  // NOT_FOUND
         case 405, 415: 12  // UNIMPLEMENTED
         default: 2  // UNKNOWN

@@ -35,7 +35,9 @@ public enum Gzip {
                 if produced == output.count {
                     // One byte of room past the limit tells "exactly at the limit" from "over".
                     if output.count > limit { return .failure(.tooLarge(limit: limit)) }
-                    output.append(contentsOf: repeatElement(0, count: Swift.min(output.count, limit + 1 - output.count)))
+                    // An Array of zeros (memset and memcpy inside the standard library), not an
+                    // element-by-element append: that is what kept a debug build busy for seconds.
+                    output += [UInt8](repeating: 0, count: Swift.min(output.count, limit + 1 - output.count))
                 }
                 status = output.withUnsafeMutableBufferPointer { outBuf in
                     stream.next_out = outBuf.baseAddress! + produced

@@ -21,7 +21,7 @@ public struct OTLPConversion: Sendable {
 
     public init() {}
 
-    mutating func reject(_ reason: String, _ count: Int, metric: String, detail: String) {
+    public mutating func reject(_ reason: String, _ count: Int, metric: String, detail: String) {
         guard count > 0 else { return }
         rejectedPoints += count
         if rejectedByReason[reason] == nil {
@@ -124,7 +124,8 @@ public struct OTLPToPrometheus: Sendable {
 
 /// Label sets of points by (base labels, raw attribute bytes): a stream's attributes are the
 /// same bytes in every export, and reading them (UTF-8 checks, sanitizing, sorting, merging) is
-/// most of the mapping's cost. Bounded: when full it starts over.
+/// most of the mapping's cost. Bounded in entries and in bytes (an entry holds its attribute
+/// bytes and its labels, which a sender can make large): when full it starts over.
 struct LabelCache: Sendable {
     private struct Entry: Sendable {
         var baseID: Int
@@ -135,12 +136,17 @@ struct LabelCache: Sendable {
 
     private var entries: [Int: [Entry]] = [:]
     private var count = 0
+    private var bytes = 0
+    let maxBytes: Int
     /// Stream ids are never reused, not even after the cache starts over.
     private var nextID = 1
     private var baseIDs: [[Label]: Int] = [:]
     let capacity: Int
 
-    init(capacity: Int = 200_000) { self.capacity = capacity }
+    init(capacity: Int = 200_000, maxBytes: Int = 64 << 20) {
+        self.capacity = capacity
+        self.maxBytes = maxBytes
+    }
 
     /// A number for a base label list (the same list, the same number).
     mutating func id(of base: [Label]) -> Int {
@@ -167,17 +173,20 @@ struct LabelCache: Sendable {
     }
 
     mutating func insert(_ baseID: Int, _ bytes: UnsafeRawBufferPointer, _ labels: Labels) -> Int {
-        if count >= capacity { clear() }
+        let size = bytes.count + labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
+        if count >= capacity || self.bytes + size > maxBytes { clear() }
         let id = nextID
         nextID += 1
         entries[Self.hash(baseID, bytes), default: []].append(Entry(baseID: baseID, bytes: Array(bytes), labels: labels, id: id))
         count += 1
+        self.bytes += size
         return id
     }
 
     private mutating func clear() {
         entries.removeAll()
         count = 0
+        bytes = 0
     }
 }
 

@@ -8,8 +8,10 @@ import SwiftProtobuf
 
 extension OTLPToPrometheus {
     /// Maps a binary ExportMetricsServiceRequest. Throws (nothing mapped) when the bytes are
-    /// not a valid message.
-    public mutating func convert(protobuf bytes: [UInt8], receivedAtMs: Int64) throws(OTLPDecodeError) -> OTLPConversion {
+    /// not a valid message. With `commit: false` the delta totals it changed stay pending until
+    /// `commitPending()` (the request was accepted) or `discardPending()` (it was refused after
+    /// mapping, e.g. over a budget), so a refused request leaves no trace.
+    public mutating func convert(protobuf bytes: [UInt8], receivedAtMs: Int64, commit: Bool = true) throws(OTLPDecodeError) -> OTLPConversion {
         var builder = FamilyBuilder()
         var result = OTLPConversion()
         // A request maps whole or is refused whole: delta sums found while mapping are pending
@@ -33,11 +35,22 @@ extension OTLPToPrometheus {
             newPendingStreams = 0
             throw error
         }
+        if commit { commitPending() }
+        result.families = builder.families.filter { !$0.points.isEmpty }
+        return result
+    }
+
+    /// The delta totals of the last mapped request become the running totals.
+    public mutating func commitPending() {
         deltaStreams.merge(pendingDeltas) { _, new in new }
         pendingDeltas.removeAll(keepingCapacity: true)
         newPendingStreams = 0
-        result.families = builder.families.filter { !$0.points.isEmpty }
-        return result
+    }
+
+    /// The last mapped request was refused: its delta totals are forgotten.
+    public mutating func discardPending() {
+        pendingDeltas.removeAll(keepingCapacity: true)
+        newPendingStreams = 0
     }
 
     private mutating func resourceMetrics(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, _ now: Int64,

@@ -43,12 +43,14 @@ public final class SeriesStore: Queryable, Sendable {
     /// Appends a sample to the series named by `labels` (`__name__` included), creating the series
     /// if it is new. Labels with an empty value are dropped first (an empty value means "absent").
     /// Returns the series' ref for the fast path. An exact repeat of the newest sample is a no-op.
+    /// `reserved`: the series may use the room kept above the limit for a collector's own
+    /// series about its sources (`StoreOptions.reservedSeries`).
     @discardableResult
-    public func append(_ labels: Labels, timestampMs: Int64, value: Double) throws(StoreError) -> SeriesRef {
+    public func append(_ labels: Labels, timestampMs: Int64, value: Double, reserved: Bool = false) throws(StoreError) -> SeriesRef {
         let normalized = try normalize(labels)
         let hash = normalized.hashValue
         return try state.write { (s: inout StoreState) throws(StoreError) -> SeriesRef in
-            try s.append(labels: normalized, hash: hash, timestampMs, value).ref
+            try s.append(labels: normalized, hash: hash, timestampMs, value, reserved: reserved).ref
         }
     }
 
@@ -145,6 +147,20 @@ public final class SeriesStore: Queryable, Sendable {
                 prepared.append((labels, labels.hashValue, sample.timestampMs ?? timestampMs, sample.value, sample.timestampMs == nil))
             } catch {
                 invalid.append(error)
+            }
+        }
+        // All or nothing: a scrape that would take the store past its series limit is refused
+        // whole (its target fails alone), never stored in part at the others' expense.
+        let (held, limit) = state.read { ($0.series.count, $0.options.maxSeries) }
+        if held + prepared.count > limit {
+            let new = state.read { s in
+                var missing = Set<Labels>()
+                for sample in prepared where s.lookup(sample.labels, hash: sample.hash) == nil { missing.insert(sample.labels) }
+                return missing.count
+            }
+            if held + new > limit {
+                summary.refused = "the scrape would add \(new) new series to the \(held) held, over the series limit of \(limit)"
+                return summary
             }
         }
         var exposed: [SeriesRef] = []
@@ -344,6 +360,7 @@ public final class SeriesStore: Queryable, Sendable {
             var stats = s.stats
             stats.series = s.series.count
             stats.symbols = s.symbols.count
+            stats.memoryEstimateBytes = s.memoryEstimate
             return stats
         }
         stats.selects = selects.load(ordering: .relaxed)

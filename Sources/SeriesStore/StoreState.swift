@@ -22,6 +22,16 @@ struct StoreState {
     var postings = PostingsIndex()
     /// Samples before this are refused (`tooOld`): it is where the last truncation cut.
     var minValidT: Int64 = .min
+    /// The sum of `seriesCost` over the series held (checked against `maxMemoryBytes`).
+    var memoryEstimate = 0
+
+    /// What a series is estimated to hold in memory: its label text (interned, shared values
+    /// counted in full, an upper bound), a per-label allowance for the postings and symbol
+    /// entries, and a fixed allowance for its table entry and chunks (an hour at 15 s is ~500
+    /// bytes of compressed samples).
+    static func seriesCost(_ labels: Labels) -> Int {
+        labels.pairs.reduce(1024) { $0 + $1.name.utf8.count + $1.value.utf8.count + 48 }
+    }
     /// Per scrape target: the series (without explicit timestamps) its previous scrape exposed.
     var targets: [String: [SeriesRef]] = [:]
     /// Counters, and the in-memory sizes kept up to date incrementally.
@@ -45,12 +55,18 @@ struct StoreState {
     }
 
     /// The series for `labels` (normalised and validated by the caller), created if needed.
-    mutating func getOrCreate(_ labels: Labels, hash: Int) throws(StoreError) -> MemSeries {
+    mutating func getOrCreate(_ labels: Labels, hash: Int, reserved: Bool = false) throws(StoreError) -> MemSeries {
         if let existing = lookup(labels, hash: hash) { return existing }
-        guard series.count < min(options.maxSeries, SeriesTable.maxSlots) else {
+        guard series.count < min(options.maxSeries + (reserved ? options.reservedSeries : 0), SeriesTable.maxSlots) else {
             stats.rejectedSeries += 1
             throw countRejected(.seriesLimit(limit: options.maxSeries, series: labels))
         }
+        let cost = Self.seriesCost(labels)
+        guard reserved || memoryEstimate + cost <= options.maxMemoryBytes else {
+            stats.rejectedSeries += 1
+            throw countRejected(.memoryLimit(limitBytes: options.maxMemoryBytes, series: labels))
+        }
+        memoryEstimate += cost
         var symbolPairs: [UInt32] = []
         symbolPairs.reserveCapacity(labels.count * 2)
         var interned: [Label] = []
@@ -77,11 +93,11 @@ struct StoreState {
 
     /// Appends by labels, creating the series if needed — but never for a sample that would be
     /// refused anyway (a new series with no sample would only take a slot).
-    mutating func append(labels: Labels, hash: Int, _ t: Int64, _ value: Double) throws(StoreError) -> MemSeries {
+    mutating func append(labels: Labels, hash: Int, _ t: Int64, _ value: Double, reserved: Bool = false) throws(StoreError) -> MemSeries {
         if t < minValidT, lookup(labels, hash: hash) == nil {
             throw countRejected(.tooOld(series: labels, timestampMs: t, minValidMs: minValidT))
         }
-        let s = try getOrCreate(labels, hash: hash)
+        let s = try getOrCreate(labels, hash: hash, reserved: reserved)
         try append(s, t, value)
         return s
     }
@@ -354,6 +370,7 @@ struct StoreState {
                 collisions[s.hash] = others.isEmpty ? nil : others
             }
             for symbol in s.labelSymbols { symbols.release(symbol) }
+            memoryEstimate -= Self.seriesCost(s.labels)
         }
         summary.seriesRemoved += removed.count
         stats.seriesRemoved += UInt64(removed.count)

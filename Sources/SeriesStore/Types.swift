@@ -27,6 +27,8 @@ public enum RejectReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case invalidLabels
     /// Appended by a ref whose series no longer exists (or never did).
     case unknownSeries
+    /// Would take the store's estimated memory past `maxMemoryBytes`.
+    case memoryLimit
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum RejectReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .seriesLimit: "series_limit"
         case .invalidLabels: "invalid_labels"
         case .unknownSeries: "unknown_series"
+        case .memoryLimit: "memory_limit"
         }
     }
 }
@@ -46,6 +49,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case duplicateTimestamp(series: Labels, timestampMs: Int64, stored: Double, rejected: Double)
     case tooOld(series: Labels, timestampMs: Int64, minValidMs: Int64)
     case seriesLimit(limit: Int, series: Labels)
+    case memoryLimit(limitBytes: Int, series: Labels)
     case invalidLabels(series: Labels, reason: String)
     case unknownSeries(SeriesRef)
     /// A select matched more series (with data in the range) than the per-query limit.
@@ -60,6 +64,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .duplicateTimestamp: .duplicateTimestamp
         case .tooOld: .tooOld
         case .seriesLimit: .seriesLimit
+        case .memoryLimit: .memoryLimit
         case .invalidLabels: .invalidLabels
         case .unknownSeries: .unknownSeries
         case .querySeriesLimit, .queryTimeout: nil
@@ -76,6 +81,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "sample for \(series) at timestamp \(t) is older than the retention horizon \(minValid)"
         case let .seriesLimit(limit, series):
             "series limit of \(limit) reached: new series \(series) rejected (raise the limit or drop labels with many values)"
+        case let .memoryLimit(limit, series):
+            "memory budget of \(limit) bytes reached (--max-memory): new series \(series) rejected"
         case let .invalidLabels(series, reason):
             "invalid label set \(series): \(reason)"
         case let .unknownSeries(ref):
@@ -94,6 +101,14 @@ public struct StoreOptions: Sendable {
     public var retentionMs: Int64 = 3_600_000
     /// New series beyond this many are rejected (`StoreError.seriesLimit`).
     public var maxSeries: Int = 500_000
+    /// Room above `maxSeries` kept for the series a collector writes about its sources (`up`,
+    /// `scrape_duration_seconds`…: `append(_:timestampMs:value:reserved: true)`), so a full store
+    /// still says which target is down.
+    public var reservedSeries: Int = 10_000
+    /// New series are refused before the store's estimated memory (label text and a fixed
+    /// allowance per series for its index entries and chunks, see `seriesCost`) passes this.
+    /// With ordinary labels the series limit binds first; series with huge labels hit this.
+    public var maxMemoryBytes: Int = 1 << 30
     /// A select that would return more series than this fails (`StoreError.querySeriesLimit`).
     public var maxSeriesPerQuery: Int = 100_000
     /// A head chunk is sealed after this many samples (Prometheus: 120).
@@ -193,6 +208,10 @@ public struct ScrapeSummary: Sendable {
     public var staleMarkers = 0
     /// Series the target exposes now (tracked for staleness).
     public var seriesTracked = 0
+    /// Set when the whole scrape was refused (nothing stored): it would have taken the store
+    /// past its series limit. A scrape is stored whole or not at all, so one target that grows
+    /// fails alone instead of filling the store and shutting the others out.
+    public var refused: String?
 
     public init() {}
 }
@@ -219,6 +238,8 @@ public struct StoreStats: Sendable, Equatable {
     public var chunks = 0
     /// Encoded bytes of all chunks (the bit streams; metadata not included).
     public var chunkBytes = 0
+    /// The store's memory estimate, checked against `maxMemoryBytes`.
+    public var memoryEstimateBytes = 0
     public var seriesCreated: UInt64 = 0
     public var seriesRemoved: UInt64 = 0
     /// New series refused by the series limit.
@@ -265,6 +286,8 @@ public struct StoreStats: Sendable, Equatable {
             gauge("samples", "Samples held in memory.", Double(samplesInMemory)),
             gauge("chunks", "Compressed chunks held in memory.", Double(chunks)),
             gauge("chunk_bytes", "Encoded bytes of all chunks.", Double(chunkBytes)),
+            gauge("memory_estimate_bytes", "The store's memory estimate (label text and a per-series allowance), against --max-memory.",
+                  Double(memoryEstimateBytes)),
             gauge("bytes_per_sample", "Encoded chunk bytes per sample held.", bytesPerSample),
             gauge("events", "Events on the timeline.", Double(events)),
             counter("series_created_total", "Series created.", seriesCreated),

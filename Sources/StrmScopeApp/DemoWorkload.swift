@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Exporter
 import Foundation
 import ScopeCore
 import StreamLog
@@ -254,7 +255,14 @@ public final class DemoWorkload: @unchecked Sendable {
                 usleep(20_000)
                 continue
             }
-            for record in records {
+            var stopIndex: Int?
+            for (index, record) in records.enumerated() {
+                // Stopping does not wait for the rest of a batch (seconds while a member is
+                // slowed): the unprocessed records go back and stay uncommitted (at least once).
+                guard running.load(ordering: .relaxed) else {
+                    stopIndex = index
+                    break
+                }
                 let now = monotonicNanos()
                 let slow = slowable && now < slowUntil.load(ordering: .relaxed) ? 20.0 : 1.0
                 let poison = now < poisonUntil.load(ordering: .relaxed) ? 0.3 : options.errorRate
@@ -267,6 +275,14 @@ public final class DemoWorkload: @unchecked Sendable {
                 if failed, (try? consumer.deadLetter(record, error: "validation failed: amount exceeds credit limit", attempt: 1)) != nil {
                     deadLettered.add(1, ordering: .relaxed)
                 }
+            }
+            if let stopIndex {
+                var rewound = Set<TopicPartition>()
+                for record in records[stopIndex...] where rewound.insert(record.topicPartition).inserted {
+                    consumer.seek(record.topicPartition, to: record.offset)
+                }
+                consumed.add(Int64(stopIndex), ordering: .relaxed)
+                break
             }
             consumed.add(Int64(records.count), ordering: .relaxed)
             // A commit rejected after a rebalance (fenced) is expected: the new owner re-reads.
@@ -293,11 +309,21 @@ struct SplitMix {
 
 /// `strmscope demo`: runs the workload and prints a line of live counts every second.
 public enum DemoRunner {
-    public static func run(_ options: DemoOptions, durationMs: Int64?, faults: FaultSchedule = .standard, output: OutputSink) throws {
+    /// `listen`: serve the demo's metrics on /metrics there (the log's, with kafka_exporter's
+    /// names, and the consumers' processing metrics, which live only in this process), so the
+    /// demo stands in for a real consumer service wherever a scrape is expected.
+    public static func run(_ options: DemoOptions, durationMs: Int64?, faults: FaultSchedule = .standard, listen: ListenAddress? = nil,
+                           output: OutputSink) throws {
         var faults = faults
         let workload = try DemoWorkload(options: options)
+        let log = workload.log
+        let endpoint = MetricsEndpoint(families: { log.metricFamilies() }, notReadyReason: { nil })
+        let server = try listen.map { try HTTPServer.start($0, routes: endpoint.routes) }
+        defer { server?.stop() }
         output.write("strmscope demo: topic \(options.topic) (\(options.partitions) partitions), group \(options.group) (\(options.members) members), log in \(options.directory)\n")
-        output.write("Ctrl-C stops it. Watch it from another terminal: strmscope log groups --dir \(options.directory)\n\n")
+        output.write("Ctrl-C stops it. Watch it from another terminal: strmscope log groups --dir \(options.directory)\n")
+        if let server { output.write("Metrics (the log's and the consumers' processing): http://\(server.address)/metrics\n") }
+        output.write("\n")
         let widths = [5, 10, 10, 7, 5, 10, 10, 7]
         func row(_ cells: [String]) -> String { zip(cells, widths).map { $0.leftPadding(toLength: $1) }.joined(separator: "  ") + "\n" }
         output.write(row(["TIME", "PRODUCED/s", "CONSUMED/s", "LAG", "DLQ", "REBALANCES", "GENERATION", "MEMBERS"]))

@@ -24,9 +24,12 @@ enum EvalOnce {
         var hasReceiver: Bool
     }
 
-    /// The log is rebuilt at least this finely: lag spikes shorter than an evaluation interval
-    /// still show in `max_over_time`, as they do for a watcher collecting every few seconds.
-    static let maxBackfillStepMs: Int64 = 5_000
+    /// The log is rebuilt as finely as 1 s where its history is short, so a lag spike shorter
+    /// than an evaluation interval still shows in `max_over_time` as it does for a watcher
+    /// collecting every second or two; about 2,000 collections over a longer history.
+    static func backfillStepMs(fromMs: Int64, toMs: Int64, evaluationStepMs: Int64) -> Int64 {
+        min(evaluationStepMs, max(1_000, (toMs - fromMs) / 2_000))
+    }
 
     /// How far back the evaluations reach: the longest `for` + `keep_firing_for` of any alert.
     static func windowMs(_ groups: [RuleGroup]) -> Int64 {
@@ -59,7 +62,9 @@ enum EvalOnce {
         var historyFrom = Int64.min
         var withoutHistory: [String] = []
         if let log = sources.log {
-            historyFrom = max(historyFrom, log.backfill(fromMs: dataFrom, toMs: now, stepMs: min(step, maxBackfillStepMs)))
+            let from = max(dataFrom, log.log.firstActivityMs() ?? now)
+            historyFrom = max(historyFrom, log.backfill(fromMs: dataFrom, toMs: now,
+                                                        stepMs: backfillStepMs(fromMs: from, toMs: now, evaluationStepMs: step)))
             log.collect(atMs: now)
         }
         if let follower = sources.follower {
@@ -75,7 +80,7 @@ enum EvalOnce {
                 historyFrom = max(historyFrom, sources.fileSpans.map(\.lowerBound).max()!)
             }
         }
-        for url in options.scrapeURLs { sources.scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: now) }
+        for url in options.scrapeURLs { sources.scraper.scrape(ScrapeTarget(url: url, job: "scrape", limits: options.scrapeLimits), atMs: now) }
         if !options.scrapeURLs.isEmpty {
             historyFrom = now
             withoutHistory.append("--scrape")

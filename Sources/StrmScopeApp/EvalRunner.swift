@@ -37,6 +37,10 @@ public struct EvalOptions: Sendable {
     /// The longest one rule's evaluation may run (a slow regex over scraped values must not stall
     /// every other rule); over it the rule fails for that round, with an error naming the limit.
     public var queryTimeoutMs: Int64 = 10_000
+    /// Per scrape target (`--scrape-*-limit`).
+    public var scrapeLimits = ScrapeLimits()
+    /// The store's memory budget (`--max-memory`).
+    public var maxMemoryBytes = StoreOptions().maxMemoryBytes
 
     public init(ruleFiles: [String]) { self.ruleFiles = ruleFiles }
 }
@@ -55,6 +59,7 @@ public enum EvalRunner {
         guard !groups.isEmpty else { throw CommandError("the rule files hold no rule groups") }
         var storeOptions = StoreOptions()
         storeOptions.retentionMs = options.retentionMs
+        storeOptions.maxMemoryBytes = options.maxMemoryBytes
         let store = SeriesStore(options: storeOptions, clock: clock)
         var fileSpans: [ClosedRange<Int64>] = []
         for file in options.files {
@@ -101,7 +106,7 @@ public enum EvalRunner {
             if now >= nextDue {
                 // Sources are read once per round: every group due now sees the same data.
                 logSource?.collect(atMs: now)
-                for url in options.scrapeURLs { scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: now) }
+                for url in options.scrapeURLs { scraper.scrape(ScrapeTarget(url: url, job: "scrape", limits: options.scrapeLimits), atMs: now) }
                 do { try follower?.update(atMs: now) } catch {
                     // A server that is down for a round: the rules see no new data, as with a failed scrape.
                     if options.once { throw CommandError("\(options.prometheusURL ?? ""): \(error)") }

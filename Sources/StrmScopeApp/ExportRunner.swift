@@ -21,6 +21,8 @@ public struct ExportOptions: Sendable {
     public var listen = ListenAddress(host: "127.0.0.1", port: 9464)
     public var timeoutMs: Int64 = 10_000
     public var shutdownTimeoutMs: Int64 = 5_000
+    /// Per scrape target (`--scrape-*-limit`).
+    public var scrapeLimits = ScrapeLimits()
 
     public init() {}
 }
@@ -36,6 +38,8 @@ public enum ExportRunner {
         metrics.declare("strmscope_collect_duration_seconds", type: .gauge, help: "Duration of the last collection, by source.", labels: [])
         metrics.declare("strmscope_scrape_duration_seconds", type: .gauge, help: "Duration of the last scrape, by target.", labels: [])
         metrics.declare("strmscope_export_collections_total", type: .counter, help: "Collections of the sources.")
+        metrics.declare("strmscope_scrape_failures_total", type: .counter,
+                        help: "Failed scrapes by target and reason (a limit's name, parse, or the request failing).", labels: [])
         let log = try options.logDirectory.map { try StreamLog.open(directory: $0, readOnly: true) }
         let received = options.otlpListen == nil ? nil : ReceivedSeries(metrics: metrics)
         let report: @Sendable (String) -> Void = { writeError("strmscope: warning: \($0)") }
@@ -88,7 +92,8 @@ public enum ExportRunner {
                 metrics.set("strmscope_collect_duration_seconds", ["source": "log"], Double(monotonicNanos() - started) / 1e9)
             }
             for url in options.scrapeURLs {
-                families += scrape(url, timeoutMs: min(options.timeoutMs, options.intervalMs), metrics: metrics, report: report)
+                families += scrape(url, timeoutMs: min(options.timeoutMs, options.intervalMs), limits: options.scrapeLimits, metrics: metrics,
+                                   report: report)
             }
             latest.withLock { $0 = families }
             if let received { families += received.snapshot(nowMs: now) }
@@ -132,24 +137,39 @@ public enum ExportRunner {
     }
 
     /// One scrape as families (types kept for OTLP), plus `up` and the scrape's duration.
-    static func scrape(_ url: String, timeoutMs: Int64, metrics: SelfMetrics, report: @Sendable (String) -> Void) -> [MetricFamily] {
-        let target = ScrapeTarget(url: url)
+    static func scrape(_ url: String, timeoutMs: Int64, limits: ScrapeLimits, metrics: SelfMetrics,
+                       report: @Sendable (String) -> Void) -> [MetricFamily] {
+        let target = ScrapeTarget(url: url, limits: limits)
         let started = monotonicNanos()
         var families: [MetricFamily] = []
         var up = 1.0
         do {
-            let response = try HTTPClient.perform(HTTPRequest(url: url, headers: [("Accept", Scraper.acceptHeader)], timeoutMs: timeoutMs))
+            let response = try HTTPClient.perform(HTTPRequest(
+                url: url, headers: [("Accept", Scraper.acceptHeader)], timeoutMs: timeoutMs, maxResponseBytes: limits.bodySizeLimit))
             guard response.status == 200 else { throw CommandError("HTTP status \(response.status)") }
             families = try ExpositionParser.parseFamilies(
                 response.body, dialect: expositionDialect(contentType: response.header("content-type")),
                 strictness: .prometheusCompatible, file: url)
                 .map { labelled($0, job: target.job, instance: target.instance) }
+            // The target's limits, as a scrape into a store has them: over one, the target is down.
+            let samples = families.reduce(0) { $0 + $1.points.count }
+            if samples > limits.sampleLimit { throw CommandError("sample_limit exceeded: \(samples) samples, limit \(limits.sampleLimit)") }
+            for family in families {
+                for point in family.points {
+                    if let violation = limits.violation(point.labels.setting("__name__", point.name)) { throw CommandError(violation) }
+                }
+            }
         } catch let error as ParseError {
             up = 0
             report("scrape \(url) failed: \(error.headline)")
+            metrics.add("strmscope_scrape_failures_total", ["instance": target.instance, "reason": "parse"], 1)
         } catch {
             up = 0
             report("scrape \(url) failed: \(error)")
+            // The limit's name (`sample_limit`, `label_limit`, …) or the transport's failure.
+            let text = "\(error)"
+            let reason = text.range(of: " exceeded").map { String(text[..<$0.lowerBound]) } ?? "request"
+            metrics.add("strmscope_scrape_failures_total", ["instance": target.instance, "reason": reason], 1)
         }
         let duration = Double(monotonicNanos() - started) / 1e9
         metrics.set("strmscope_scrape_duration_seconds", ["instance": target.instance], duration)

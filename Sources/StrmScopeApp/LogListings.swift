@@ -52,7 +52,7 @@ public enum LogListings {
         let recent = try log.events().filter { $0.kind == .rebalance }.suffix(5)
         if !recent.isEmpty {
             out += "\nrecent rebalances:\n"
-            for event in recent { out += "  \(formatTimestamp(event.timeMs))  \(event.title)\n" }
+            for event in recent { out += "  \(formatTimestamp(event.timeMs))  \(sanitizeForTerminal(event.title))\n" }
         }
         return out
     }

@@ -26,6 +26,8 @@ public struct QueryOptions: Sendable {
     public var json = false
     /// The longest the evaluation may run.
     public var timeoutMs: Int64 = 30_000
+    /// Per scrape target (`--scrape-*-limit`).
+    public var scrapeLimits = ScrapeLimits()
 
     public init(expression: String) { self.expression = expression }
 }
@@ -91,7 +93,7 @@ public enum QueryRunner {
         }
         let scraper = Scraper(store: store, report: report)
         for url in options.scrapeURLs {
-            scraper.scrape(ScrapeTarget(url: url, job: "scrape"), atMs: options.timeMs ?? now)
+            scraper.scrape(ScrapeTarget(url: url, job: "scrape", limits: options.scrapeLimits), atMs: options.timeMs ?? now)
         }
         if let url = options.prometheusURL {
             let expression = try PromQL.parse(options.expression)

@@ -39,9 +39,18 @@ public final class ScopeAcquisition: @unchecked Sendable {
     /// A trace or rule that runs long fails alone (a gap, the reason in the status line) instead
     /// of stalling every trace behind it.
     private let engine: Engine
+    private let scrapeLimits: ScrapeLimits
     private let state: Mutex<Snapshot>
     /// The newest scrape failure per URL (guarded by the serial use of `tick`).
     private var scrapeProblems: [String: String] = [:]
+    /// Rebalance events from the metrics of sources that have no events of their own (every
+    /// source but the embedded log). Guarded by the serial use of `tick` (and `backfill` before).
+    private var rebalances = RebalanceDetector()
+    /// The newest problem another part reported (the OTLP receiver dropping points).
+    private let reported = Mutex<String?>(nil)
+
+    /// Shows `line` in the status line until a problem of the acquisition itself replaces it.
+    public func report(_ line: String) { reported.withLock { $0 = line } }
 
     /// What the UI draws from.
     public struct Snapshot: Sendable {
@@ -60,11 +69,14 @@ public final class ScopeAcquisition: @unchecked Sendable {
     private let rules: RuleEvaluator?
 
     public init(dashboard: Dashboard, source: ScopeSourceKind, ruleGroups: [RuleGroup] = [], historyPoints: Int = 20_000,
-                queryTimeoutMs: Int64 = 2_000) throws {
+                queryTimeoutMs: Int64 = 2_000, scrapeLimits: ScrapeLimits = ScrapeLimits(),
+                maxMemoryBytes: Int = StoreOptions().maxMemoryBytes) throws {
+        self.scrapeLimits = scrapeLimits
         self.dashboard = dashboard
         self.source = source
         var options = StoreOptions()
         options.retentionMs = 15 * 60_000  // the store only feeds rate windows; histories keep the past
+        options.maxMemoryBytes = maxMemoryBytes
         store = SeriesStore(options: options)
         let problems = Mutex<[String]>([])
         scraper = Scraper(store: store, report: { line in problems.withLock { $0.append(line) } })
@@ -100,6 +112,22 @@ public final class ScopeAcquisition: @unchecked Sendable {
         guard case .prometheus(let url) = source else { return }
         let client = PrometheusAPIClient(baseURL: url, timeoutMs: 10_000)
         let step = max(dashboard.refreshMs, windowMs / 1_000)
+        // Past rebalances in the window, from the server's history of the same metrics.
+        var byTime: [Int64: (members: [String: Double], rebalances: [String: Double])] = [:]
+        for (query, isMembers) in [(RebalanceDetector.membersQuery, true), (RebalanceDetector.rebalancesQuery, false)] {
+            for series in (try? client.queryRange(query, startMs: nowMs - windowMs, endMs: nowMs, stepMs: step)) ?? [] {
+                guard let group = series.labels["consumergroup"] else { continue }
+                for sample in series.samples {
+                    if isMembers { byTime[sample.timestampMs, default: ([:], [:])].members[group] = sample.value }
+                    else { byTime[sample.timestampMs, default: ([:], [:])].rebalances[group] = sample.value }
+                }
+            }
+        }
+        for time in byTime.keys.sorted() {
+            for event in rebalances.observe(atMs: time, members: byTime[time]!.members, rebalances: byTime[time]!.rebalances) {
+                store.appendEvent(event)
+            }
+        }
         for (c, channel) in dashboard.channels.enumerated() {
             for (t, trace) in channel.traces.enumerated() {
                 guard let series = try? client.queryRange(trace.expression, startMs: nowMs - windowMs, endMs: nowMs, stepMs: step) else { continue }
@@ -161,13 +189,19 @@ public final class ScopeAcquisition: @unchecked Sendable {
         case .scrape(let urls):
             for url in urls {
                 let outcome = scraper.scrape(ScrapeTarget(url: url, job: "scrape", intervalMs: dashboard.refreshMs * 10,
-                                                          timeoutMs: max(500, dashboard.refreshMs - 100)), atMs: nowMs)
+                                                          timeoutMs: max(500, dashboard.refreshMs - 100), limits: scrapeLimits), atMs: nowMs)
                 scrapeProblems[url] = outcome.error.map { "\(url): \($0)" }
             }
             problem = scrapeProblems.values.sorted().first.map { "scrape failed: \($0)" }
             lagEstimator.update(atMs: nowMs)
         case .prometheus:
             break
+        }
+        if case .log = source {} else {
+            for event in rebalances.observe(atMs: nowMs, members: groupValues(RebalanceDetector.membersQuery, atMs: nowMs),
+                                            rebalances: groupValues(RebalanceDetector.rebalancesQuery, atMs: nowMs)) {
+                store.appendEvent(event)
+            }
         }
         var values: [[Double]] = []
         for (c, channel) in dashboard.channels.enumerated() {
@@ -198,6 +232,7 @@ public final class ScopeAcquisition: @unchecked Sendable {
             alerts = rules.allActiveAlerts().map { Self.scopeAlert($0.alert, name: $0.rule.name) }
                 .sorted { ($0.firing ? 0 : 1, -$0.activeAtMs, $0.name) < ($1.firing ? 0 : 1, -$1.activeAtMs, $1.name) }
         }
+        if problem == nil { problem = Self.budgetDrops(store.stats) ?? reported.withLock { $0 } }
         let windowStart = nowMs - 3_600_000
         let events = store.events(fromMs: windowStart, toMs: nowMs)
         if logSource != nil { _ = store.enforceRetention(nowMs: nowMs) }
@@ -211,6 +246,16 @@ public final class ScopeAcquisition: @unchecked Sendable {
             snapshot.problem = problem
             snapshot.alerts = alerts
         }
+    }
+
+    /// The store's refusals that mean a budget is spent (not the routine out-of-order ones), as
+    /// the status line shows them: counted since the scope started, with the flag that sets it.
+    static func budgetDrops(_ stats: StoreStats) -> String? {
+        let shown: [(RejectReason, String)] = [(.memoryLimit, "--max-memory"), (.seriesLimit, "the series limit"), (.invalidLabels, "label limits")]
+        let parts = shown.compactMap { reason, what in
+            stats.samplesRejected[reason].flatMap { $0 > 0 ? "\($0) \(reason) (\(what))" : nil }
+        }
+        return parts.isEmpty ? nil : "samples dropped: " + parts.joined(separator: ", ")
     }
 
     /// What the panel shows of an alert: its subject is the labels that say where it is.
@@ -245,6 +290,19 @@ public final class ScopeAcquisition: @unchecked Sendable {
         case .scalar(_, let value): return value
         case .matrix, .string: return .nan
         }
+    }
+
+    /// `query`'s value per consumer group now, from the local store or the Prometheus server.
+    private func groupValues(_ query: String, atMs: Int64) -> [String: Double] {
+        var out: [String: Double] = [:]
+        if case .prometheus(let url) = source {
+            guard case .vector(let series)? = try? PrometheusAPIClient(baseURL: url, timeoutMs: max(500, dashboard.refreshMs)).query(query, atMs: atMs)
+            else { return [:] }
+            for s in series { if let group = s.labels["consumergroup"], let value = s.samples.first?.value { out[group] = value } }
+        } else if case .vector(let samples)? = try? engine.instant(query, at: atMs, on: store) {
+            for sample in samples { if let group = sample.labels["consumergroup"] { out[group] = sample.value } }
+        }
+        return out
     }
 
     /// A trace is one line: an expression giving several series is drawn as their maximum (the

@@ -2,9 +2,11 @@
 import Glibc
 #endif
 import Alerting
+import Collectors
 import Foundation
 import ScopeCore
 import ScopeUI
+import SeriesStore
 import StreamLog
 import Synchronization
 import Terminal
@@ -33,6 +35,10 @@ public struct ScopeOptions: Sendable {
     public var otlp: OTLPListen?
     /// The longest one trace's or rule's evaluation may run.
     public var queryTimeoutMs: Int64 = 2_000
+    /// Per scrape target (`--scrape-*-limit`).
+    public var scrapeLimits = ScrapeLimits()
+    /// The store's memory budget (`--max-memory`).
+    public var maxMemoryBytes = StoreOptions().maxMemoryBytes
     /// The folders runbooks are read from; a `runbook_url` leading anywhere else is not opened.
     public var runbookFolders = ["Runbooks"]
 
@@ -120,9 +126,10 @@ public enum ScopeRunner {
             sourceKind = .prometheus(url)
         }
         let acquisition = try ScopeAcquisition(dashboard: options.dashboard, source: sourceKind, ruleGroups: options.ruleGroups,
-                                               queryTimeoutMs: options.queryTimeoutMs)
+                                               queryTimeoutMs: options.queryTimeoutMs, scrapeLimits: options.scrapeLimits,
+                                               maxMemoryBytes: options.maxMemoryBytes)
         // Messages would draw over the screen: dropped points are counted, not printed.
-        let receiver = try options.otlp?.start(into: acquisition.store, report: { _ in })
+        let receiver = try options.otlp?.start(into: acquisition.store, report: { [acquisition] in acquisition.report("OTLP: \($0)") })
         defer { receiver?.stop() }
         let config = ScopeConfig(options.dashboard, demoKeys: workload != nil)
         let clock = SystemClock()
@@ -144,6 +151,9 @@ public enum ScopeRunner {
             collector.stop()
             try? workload?.stop()
         }
+        // Declared last, so it runs first: on q, Ctrl-C or SIGTERM the terminal is restored at
+        // once, before the acquisition and the demo wind down (which can take a moment).
+        defer { terminal.close() }
 
         let frameMs = max(10, 1000 / max(1, options.framesPerSecond))
         var drawnVersion = -1

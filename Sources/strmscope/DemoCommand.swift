@@ -1,4 +1,5 @@
 import ArgumentParser
+import Exporter
 import Foundation
 import ScopeCore
 import StrmScopeApp
@@ -36,6 +37,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The fault schedule: standard or none.")
     var faults: String = "standard"
 
+    @Option(help: ArgumentHelp(
+        "Serve the demo's metrics on /metrics at this address (the log's, and the consumers' processing metrics).",
+        valueName: "host:port"))
+    var listen: String?
+
     @Option(name: .customLong("fault"), help: ArgumentHelp(
         "A fault at a time, e.g. kill-member@30s (slow-consumer, kill-member, poison-burst, producer-burst; repeatable).",
         valueName: "name@time"))
@@ -48,6 +54,7 @@ struct DemoCommand: ParsableCommand {
         if rate < 1 || rate > 1_000_000 { throw ValidationError("--rate must be between 1 and 1000000") }
         if !(0...1).contains(errorRate) { throw ValidationError("--error-rate is a share from 0 to 1, not \(errorRate)") }
         if faults != "standard" && faults != "none" { throw ValidationError("--faults is standard or none, not \"\(faults)\"") }
+        if let listen, ListenAddress(listen) == nil { throw ValidationError("--listen: \"\(listen)\" is not host:port (example: 127.0.0.1:9465)") }
         for entry in extraFaults where FaultSchedule.entry(entry) == nil {
             let names = DemoFault.allCases.map(\.rawValue).joined(separator: ", ")
             throw ValidationError("--fault \"\(entry)\": expected NAME@TIME with NAME one of \(names) (e.g. kill-member@30s)")
@@ -71,7 +78,8 @@ struct DemoCommand: ParsableCommand {
         var schedule = faults == "none" ? FaultSchedule.none : FaultSchedule.standard
         schedule = FaultSchedule(entries: schedule.entries + extraFaults.compactMap(FaultSchedule.entry), repeatEverySeconds: schedule.repeatEverySeconds)
         try runReportingErrors {
-            try DemoRunner.run(options, durationMs: duration.flatMap(parseDurationMs), faults: schedule, output: StandardOutput())
+            try DemoRunner.run(options, durationMs: duration.flatMap(parseDurationMs), faults: schedule, listen: listen.flatMap(ListenAddress.init),
+                               output: StandardOutput())
         }
     }
 }

@@ -78,6 +78,11 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup(title: "OTLP receiver")
     var otlp: OTLPReceiverOptions
 
+    @OptionGroup(title: "Scrape limits (per target)")
+    var scrapeLimits: ScrapeLimitOptions
+
+    @OptionGroup var memory: MemoryOptions
+
     @Flag(help: ArgumentHelp("After each round, print a JSON line of evaluation timings on stderr.", visibility: .hidden))
     var stats = false
 
@@ -104,6 +109,8 @@ struct EvalCommand: ParsableCommand {
         options.intervalMs = parseDurationMs(interval)!
         options.once = once
         options.queryTimeoutMs = parseDurationMs(queryTimeout)!
+        options.scrapeLimits = scrapeLimits.limits
+        options.maxMemoryBytes = memory.bytes
         options.stats = stats
         options.alertmanagerURLs = alertmanagerURLs
         options.outputPath = output

@@ -38,6 +38,9 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("scrape"), help: ArgumentHelp("A /metrics URL to scrape every interval (repeatable).", valueName: "url"))
     var scrapeURLs: [String] = []
 
+    @OptionGroup(title: "Scrape limits (per target)")
+    var scrapeLimits: ScrapeLimitOptions
+
     @OptionGroup(title: "OTLP receiver")
     var otlp: OTLPReceiverOptions
 
@@ -96,6 +99,7 @@ struct ExportCommand: ParsableCommand {
         options.timeoutMs = parseDurationMs(timeout)!
         options.shutdownTimeoutMs = parseDurationMs(shutdownTimeout)!
         options.queueSize = queueSize
+        options.scrapeLimits = scrapeLimits.limits
         options.listen = ListenAddress(listen)!
         options.resource = resource.map(splitPair).map { (key: $0.0, value: $0.1) }
         options.headers = headers.map(splitPair).map { (name: $0.0, value: $0.1) }

@@ -55,6 +55,9 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Range query step (15s, 1m, or seconds).")
     var step: String?
 
+    @OptionGroup(title: "Scrape limits (per target)")
+    var scrapeLimits: ScrapeLimitOptions
+
     @Flag(help: "Print the Prometheus HTTP API's JSON response.")
     var json = false
 
@@ -89,6 +92,7 @@ struct QueryCommand: ParsableCommand {
         options.backfill = backfill
         options.json = json
         options.timeoutMs = parseDurationMs(queryTimeout)!
+        options.scrapeLimits = scrapeLimits.limits
         options.timeMs = time.flatMap { parseTimeArgument($0, nowMs: now) }
         if let start, let end, let step, let s = parseTimeArgument(start, nowMs: now), let e = parseTimeArgument(end, nowMs: now),
             let st = parseStepArgument(step)

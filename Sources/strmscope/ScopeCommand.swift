@@ -80,6 +80,11 @@ struct ScopeCommand: ParsableCommand {
     @OptionGroup(title: "OTLP receiver")
     var otlp: OTLPReceiverOptions
 
+    @OptionGroup(title: "Scrape limits (per target)")
+    var scrapeLimits: ScrapeLimitOptions
+
+    @OptionGroup var memory: MemoryOptions
+
     /// For measuring what change-only drawing saves: repaint every cell every frame.
     @Flag(name: .customLong("full-repaint"), help: ArgumentHelp("Repaint the whole screen every frame (for measurements).", visibility: .hidden))
     var fullRepaint = false
@@ -132,6 +137,8 @@ struct ScopeCommand: ParsableCommand {
             }
             if !runbookFolders.isEmpty { options.runbookFolders = runbookFolders }
             options.queryTimeoutMs = parseDurationMs(queryTimeout)!
+            options.scrapeLimits = scrapeLimits.limits
+            options.maxMemoryBytes = memory.bytes
             options.framesPerSecond = refresh
             options.ascii = ascii
             options.color = !noColor

@@ -34,6 +34,58 @@ import Testing
         #expect(server.requests.first?.contains("Accept: application/openmetrics-text;version=1.0.0") == true)
     }
 
+    /// Prometheus's per-target limits: a target over one fails its own scrape, with the reason,
+    /// and the other targets of the same scraper and store go on.
+    @Test func aTargetOverItsLimitsFailsAloneWithTheReason() throws {
+        let many = (0..<11).map { "m{i=\"\($0)\"} 1" }.joined(separator: "\n") + "\n"
+        let long = "m{v=\"" + String(repeating: "x", count: 20_000) + "\"} 1\n"
+        let wide = "m{" + (0..<70).map { "l\($0)=\"v\"" }.joined(separator: ",") + "} 1\n"
+        let server = try TestHTTPServer(routes: [
+            "/many": .init(body: Array(many.utf8)), "/long": .init(body: Array(long.utf8)), "/wide": .init(body: Array(wide.utf8)),
+            "/good": .init(body: Array("ok 1\n".utf8)),
+        ])
+        defer { server.stop() }
+        let store = SeriesStore(clock: ManualClock())
+        let lines = Mutex<[String]>([])
+        let scraper = Scraper(store: store) { line in lines.withLock { $0.append(line) } }
+        var limits = ScrapeLimits()
+        limits.sampleLimit = 10
+        var outcomes: [String: ScrapeOutcome] = [:]
+        for name in ["many", "long", "wide", "good"] {
+            outcomes[name] = scraper.scrape(ScrapeTarget(url: server.baseURL + "/" + name, instance: name, limits: limits), atMs: 1_000)
+        }
+        #expect(outcomes["many"]?.error == "sample_limit exceeded: more than 10 samples")
+        #expect(outcomes["long"]?.error?.hasPrefix("label_value_length_limit exceeded (metric: m, label name: v, value: \"xxx") == true)
+        #expect(outcomes["long"]?.error?.hasSuffix("length: 20000, limit: 16384)") == true)
+        #expect(outcomes["wide"]?.error?.hasPrefix("label_limit exceeded (metric: m, number of labels: 73, limit: 64)") == true)
+        #expect(try values(store, "up") == ["many": [0], "long": [0], "wide": [0], "good": [1]])
+        #expect(try values(store, "scrape_samples_scraped") == ["many": [0], "long": [0], "wide": [0], "good": [1]],
+                "a refused scrape stores nothing: not one sample of it, and says so")
+        #expect(try store.select([try LabelMatcher("__name__", .equal, "m")], minMs: 0, maxMs: .max).isEmpty)
+        #expect(lines.withLock { $0 }.count == 3)
+    }
+
+    /// The store's series limit is shared: a scrape that would take it past the limit is refused
+    /// whole, so the targets already there keep their series and every target keeps its `up`.
+    @Test func aTargetThatWouldFillTheStoreIsRefusedWholeAndOthersKeepTheirSeries() throws {
+        let big = (0..<150).map { "big{i=\"\($0)\"} 1" }.joined(separator: "\n") + "\n"
+        let server = try TestHTTPServer(routes: ["/big": .init(body: Array(big.utf8)), "/legit": .init(body: Array("lag 29.7\n".utf8))])
+        defer { server.stop() }
+        var options = StoreOptions()
+        options.maxSeries = 100
+        let store = SeriesStore(options: options, clock: ManualClock())
+        let scraper = Scraper(store: store)
+        let legit = ScrapeTarget(url: server.baseURL + "/legit", instance: "legit")
+        let runaway = ScrapeTarget(url: server.baseURL + "/big", instance: "big")
+        #expect(scraper.scrape(legit, atMs: 1_000).up)
+        let refused = scraper.scrape(runaway, atMs: 1_000)
+        #expect(!refused.up && refused.error?.contains("over the series limit of 100") == true, "\(String(describing: refused.error))")
+        #expect(scraper.scrape(legit, atMs: 2_000).up)
+        #expect(try values(store, "lag") == ["legit": [29.7, 29.7]])
+        #expect(try values(store, "up") == ["legit": [1, 1], "big": [0]])
+        #expect(try store.select([try LabelMatcher("__name__", .equal, "big")], minMs: 0, maxMs: .max).isEmpty)
+    }
+
     @Test func openMetricsIsParsedAsOpenMetrics() throws {
         let body = "# TYPE events counter\nevents_total 5 1.5\n# EOF\n"
         let server = try TestHTTPServer(routes: [

@@ -19,7 +19,13 @@ final class TestHTTPServer: @unchecked Sendable {
     private let listener: Int32
     private var routes: [String: Route]
     private let lock = NSLock()
-    private(set) var requests: [String] = []
+    private var received: [String] = []
+    /// The request heads received so far (read under the lock the server threads write under).
+    var requests: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
     private var running = true
     private let thread: Thread
 
@@ -79,7 +85,7 @@ final class TestHTTPServer: @unchecked Sendable {
         let head = String(decoding: request, as: UTF8.self)
         let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         lock.lock()
-        requests.append(head)
+        received.append(head)
         let route = routes[path] ?? Route(status: 404, body: Array("not found\n".utf8))
         lock.unlock()
         if route.delayMs > 0 { usleep(UInt32(route.delayMs) * 1000) }

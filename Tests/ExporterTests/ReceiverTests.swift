@@ -44,8 +44,9 @@ private struct Harness {
     let metrics = SelfMetrics()
     let received = Received()
 
-    init(token: String? = nil, maxBody: Int = 4 << 20, maxDecompressed: Int = 32 << 20) {
+    init(token: String? = nil, maxBody: Int = 4 << 20, maxDecompressed: Int = 32 << 20, maxSeriesBytes: Int = 64 << 20) {
         var options = OTLPReceiver.Options()
+        options.maxSeriesBytes = maxSeriesBytes
         options.token = token
         options.maxBodyBytes = maxBody
         options.maxDecompressedBytes = maxDecompressed
@@ -66,7 +67,59 @@ private struct Harness {
 
 private func protobuf(_ request: ExportMetricsServiceRequest) -> [UInt8] { try! request.serializedBytes() }
 
+/// A request of `count` new series, each with `labels` attributes of `valueBytes` bytes.
+private func wideRequest(series count: Int, labels: Int, valueBytes: Int, tag: String) -> ExportMetricsServiceRequest {
+    var metric = OTLPMetric()
+    metric.name = "flood"
+    for i in 0..<count {
+        var point = OTLPNumberDataPoint()
+        point.asDouble = 1
+        point.timeUnixNano = 5_000_000_000
+        point.attributes = (0..<labels).map { l in
+            var kv = OTLPKeyValue()
+            kv.key = "k\(l)"
+            kv.value.stringValue = "\(tag)-\(i)-" + String(repeating: "x", count: valueBytes)
+            return kv
+        }
+        metric.gauge.dataPoints.append(point)
+    }
+    var request = gaugeRequest()
+    request.resourceMetrics[0].scopeMetrics[0].metrics = [metric]
+    return request
+}
+
 @Suite struct OTLPReceiverTests {
+    /// Without credentials anyone may send new series: past the receiver's budget in bytes of
+    /// label data a request is refused whole with 429 + Retry-After (retryable under OTLP), its
+    /// points counted; the series already admitted keep flowing.
+    @Test func newSeriesPastTheBudgetAreRefusedWith429() throws {
+        let h = Harness(maxSeriesBytes: 1 << 20)
+        let steady = protobuf(gaugeRequest())
+        #expect(h.post(steady).status == 200)
+        var statuses: [Int] = []
+        for n in 0..<20 {
+            // 100 series × 8 labels of ~1 KB: ~850 KB of labels per request.
+            statuses.append(h.post(protobuf(wideRequest(series: 100, labels: 8, valueBytes: 1000, tag: "r\(n)"))).status)
+        }
+        #expect(statuses.first == 200 && statuses.dropFirst().allSatisfy { $0 == 429 }, "\(statuses)")
+        let refused = h.post(protobuf(wideRequest(series: 100, labels: 8, valueBytes: 1000, tag: "again")))
+        #expect(refused.headers["retry-after"] == "30")
+        #expect(Array(refused.body.prefix(2)) == [0x08, 8], "a Status with RESOURCE_EXHAUSTED")
+        #expect(h.post(steady).status == 200, "known series keep flowing")
+        #expect(h.received.withLock { $0.count } == 3, "refused requests reach no sink")
+        #expect(h.metrics.value("strmscope_otlp_points_dropped_total", ["reason": "series_budget"]) == 2_000)
+    }
+
+    @Test func aLabelValueOverTheLimitDropsItsPoint() throws {
+        let h = Harness()
+        let response = h.post(protobuf(wideRequest(series: 3, labels: 1, valueBytes: 20_000, tag: "long")))
+        #expect(response.status == 200)
+        let decoded = try ExportMetricsServiceResponse(serializedBytes: response.body)
+        #expect(decoded.partialSuccess.rejectedDataPoints == 3)
+        #expect(decoded.partialSuccess.errorMessage.contains("a label value is longer than 16384 bytes"))
+        #expect(h.metrics.value("strmscope_otlp_points_dropped_total", ["reason": "label_value_too_long"]) == 3)
+    }
+
     @Test func protobufRequestIsMappedAndAnsweredWithAnEmptyResponse() throws {
         let h = Harness()
         let response = h.post(protobuf(gaugeRequest()))
@@ -394,5 +447,28 @@ extension Histogram {
         var h = Histogram(upperBounds: bounds)
         for v in values { h.observe(v) }
         return h
+    }
+}
+
+@Suite struct SeriesBudgetTests {
+    func conversion(_ names: [String], value: String = "v") -> OTLPConversion {
+        var conversion = OTLPConversion()
+        var family = MetricFamily(name: "m", type: .gauge, help: "")
+        for name in names { family.add(["id": name, "pad": value], 1) }
+        conversion.families = [family]
+        return conversion
+    }
+
+    @Test func admitsWhatFitsRefreshesWhatIsKnownAndFreesWhatExpired() {
+        let one = SeriesBudget.cost("m", ["id": "a", "pad": "v"])
+        var budget = SeriesBudget(maxBytes: 3 * one, expiryMs: 60_000)
+        #expect(budget.admit(conversion(["a", "b"]), atMs: 0) == (true, 2 * one))
+        #expect(budget.admit(conversion(["a", "b", "c", "d"]), atMs: 1_000).admitted == false, "4 series do not fit 3")
+        #expect(budget.usedBytes == 2 * one && budget.seriesCount == 2, "a refused request changes nothing")
+        #expect(budget.admit(conversion(["a", "c"]), atMs: 30_000) == (true, one))
+        // b was last seen at 0: at 70 s it has expired and its bytes are free again.
+        budget.sweep(atMs: 70_000)
+        #expect(budget.seriesCount == 2 && budget.usedBytes == 2 * one)
+        #expect(budget.admit(conversion(["d"]), atMs: 70_000).admitted)
     }
 }

@@ -65,17 +65,31 @@ import ScopeCore
 
     @Test func scrapeRefusalsAreSummarisedNotThrown() throws {
         var options = StoreOptions()
-        options.maxSeries = 2
+        options.maxSeries = 3
         let store = SeriesStore(options: options)
         let summary = store.ingestScrape(
             targetKey: "t",
             samples: [sample("a", 1), sample("b", 1), sample("c", 1), ScrapedSample(labels: [:], value: 1), sample("a", 2)],
             timestampMs: t0
         )
-        #expect(summary.samples.appended == 2)
-        #expect(summary.samples.rejected == [.seriesLimit: 1, .invalidLabels: 1, .duplicateTimestamp: 1])
-        #expect(summary.seriesTracked == 2, "a (exposed twice) and b")
-        #expect(store.stats.rejectedSeries == 1)
+        #expect(summary.refused == nil)
+        #expect(summary.samples.appended == 3)
+        #expect(summary.samples.rejected == [.invalidLabels: 1, .duplicateTimestamp: 1])
+        #expect(summary.seriesTracked == 3, "a (exposed twice), b and c")
+    }
+
+    /// A scrape that would take the store past its series limit is refused whole: nothing of it
+    /// is stored, so the series of the targets already there keep their room.
+    @Test func aScrapeOverTheSeriesLimitIsRefusedWhole() throws {
+        var options = StoreOptions()
+        options.maxSeries = 3
+        let store = SeriesStore(options: options)
+        store.ingestScrape(targetKey: "legit", samples: [sample("a", 1)], timestampMs: t0)
+        let summary = store.ingestScrape(targetKey: "big", samples: [sample("b", 1), sample("c", 1), sample("d", 1)], timestampMs: t0)
+        #expect(summary.refused == "the scrape would add 3 new series to the 1 held, over the series limit of 3")
+        #expect(summary.samples.appended == 0 && summary.seriesTracked == 0)
+        #expect(store.stats.series == 1)
+        #expect(store.ingestScrape(targetKey: "legit", samples: [sample("a", 2)], timestampMs: t0 + 15_000).samples.appended == 1)
     }
 
     @Test func aMarkerNeverOverwritesNewerData() throws {
