@@ -163,8 +163,16 @@ extension OTLPToPrometheus {
                 try summaryPoint(raw, range, context, &builder)
                 result.acceptedPoints += 1
             }
-        default:  // 10: exponential histogram
-            result.reject("exponential_histogram", points, metric: name, detail: "exponential histograms are not supported yet")
+        default:  // 10: exponential histogram, as classic buckets (ExponentialBuckets)
+            guard temporality == 1 || temporality == 2 else {
+                result.reject("unspecified_temporality", points, metric: name, detail: "a histogram without aggregation temporality cannot be mapped")
+                return
+            }
+            context.family = PrometheusNaming.metricName(name, unit: unit, isGauge: false, isCounter: false)
+            context.familyIndex = builder.family(context.family, type: .histogram, help: description)
+            try eachPoint(raw, data.range) { reader, range throws(OTLPDecodeError) in
+                try exponentialPoint(raw, range, context, delta: temporality == 1, metricName: name, &builder, &result)
+            }
         }
     }
 
@@ -237,7 +245,63 @@ extension OTLPToPrometheus {
             return
         }
         let (labels, stream) = try pointLabels(raw, range, attributeField: 9, context)
-        let stale = flags & 1 == 1
+        try emitHistogram(labels: labels, stream: stream, bounds: bounds, counts: counts, count: count, sum: sum, time: time,
+                          stale: flags & 1 == 1, delta: delta, context, metricName: metricName, &builder, &result)
+    }
+
+    /// An exponential histogram point: its buckets as classic ones, then as any histogram point.
+    private mutating func exponentialPoint(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, _ context: PointContext, delta: Bool,
+                                           metricName: String, _ builder: inout FamilyBuilder, _ result: inout OTLPConversion) throws(OTLPDecodeError) {
+        var time: UInt64 = 0, flags: UInt64 = 0, count: UInt64 = 0, zeroCount: UInt64 = 0
+        var sum: Double?
+        var scale: Int32 = 0
+        var zeroThreshold = 0.0
+        var positive = ExponentialBuckets.Side(offset: 0, counts: []), negative = ExponentialBuckets.Side(offset: 0, counts: [])
+        func buckets(_ range: Range<Int>) throws(OTLPDecodeError) -> ExponentialBuckets.Side {
+            var side = ExponentialBuckets.Side(offset: 0, counts: [])
+            try WireReader.fields(raw, range) { tag, reader throws(OTLPDecodeError) in
+                switch (tag.field, tag.wireType) {
+                case (1, .varint): side.offset = try reader.sint32()
+                case (2, .varint), (2, .lengthDelimited): try reader.repeatedVarint(tag, into: &side.counts)
+                default: return false
+                }
+                return true
+            }
+            return side
+        }
+        try WireReader.fields(raw, range) { tag, reader throws(OTLPDecodeError) in
+            switch (tag.field, tag.wireType) {
+            case (3, .fixed64): time = try reader.fixed64()
+            case (4, .fixed64): count = try reader.fixed64()
+            case (5, .fixed64): sum = try reader.double()
+            case (6, .varint): scale = try reader.sint32()
+            case (7, .fixed64): zeroCount = try reader.fixed64()
+            case (8, .lengthDelimited): positive = try buckets(try reader.lengthDelimited())
+            case (9, .lengthDelimited): negative = try buckets(try reader.lengthDelimited())
+            case (10, .varint): flags = try reader.varint()
+            case (14, .fixed64): zeroThreshold = try reader.double()
+            default: return false
+            }
+            return true
+        }
+        guard positive.counts.count + negative.counts.count <= 1 << 16,
+            let classic = ExponentialBuckets.classic(scale: scale, count: count, zeroCount: zeroCount, zeroThreshold: zeroThreshold,
+                                                     positive: positive, negative: negative)
+        else {
+            result.reject("invalid_histogram", 1, metric: metricName, detail: "scale \(scale) or bucket counts out of OTLP's range")
+            return
+        }
+        let (labels, stream) = try pointLabels(raw, range, attributeField: 1, context)
+        try emitHistogram(labels: labels, stream: stream, bounds: classic.bounds, counts: classic.counts, count: count, sum: sum, time: time,
+                          stale: flags & 1 == 1, delta: delta, context, metricName: metricName, &builder, &result)
+    }
+
+    /// A histogram's series (`_bucket{le}` cumulative, `_count`, `_sum`) from per-bucket counts,
+    /// delta points accumulated per stream first.
+    private mutating func emitHistogram(labels: Labels, stream: Int?, bounds: [Double], counts: [UInt64], count: UInt64, sum: Double?,
+                                        time: UInt64, stale: Bool, delta: Bool, _ context: PointContext, metricName: String,
+                                        _ builder: inout FamilyBuilder, _ result: inout OTLPConversion) throws(OTLPDecodeError) {
+        var counts = counts, count = count, sum = sum
         if delta && !stale {
             guard let total = accumulate(StreamKey(name: context.family, labels: labels), bounds: bounds, counts: counts, sum: sum ?? 0, count: count) else {
                 result.reject("delta_stream_limit", 1, metric: metricName, detail: "more than \(maxDeltaStreams) delta streams; new ones are dropped")

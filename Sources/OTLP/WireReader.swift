@@ -125,6 +125,25 @@ struct WireReader {
         }
     }
 
+    /// A repeated varint field (uint64), packed or one by one.
+    mutating func repeatedVarint(_ tag: Tag, into values: inout [UInt64]) throws(OTLPDecodeError) {
+        switch tag.wireType {
+        case .varint:
+            values.append(try varint())
+        case .lengthDelimited:
+            var inner = WireReader(bytes, range: try lengthDelimited())
+            while !inner.atEnd { values.append(try inner.varint()) }
+        default:
+            throw Self.malformed("wrong wire type for a varint field")
+        }
+    }
+
+    /// A sint32 (zigzag-encoded varint).
+    mutating func sint32() throws(OTLPDecodeError) -> Int32 {
+        let raw = try varint()
+        return Int32(truncatingIfNeeded: Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))))
+    }
+
     /// A repeated scalar field that may come packed (one length-delimited run) or one by one.
     /// Callers route only those two wire types here; any other is an unknown field.
     mutating func repeatedFixed64(_ tag: Tag, into values: inout [UInt64]) throws(OTLPDecodeError) {

@@ -198,7 +198,7 @@ private func values(_ conversion: OTLPConversion) -> [String: Double] {
         #expect(result.families.first { $0.name == "gone_total" }?.points[0].value.isStaleMarker == true)
     }
 
-    @Test func exponentialHistogramsAndEmptyMetricsAreCountedNotLost() {
+    @Test func histogramsWithoutTemporalityAndEmptyMetricsAreCountedNotLost() {
         var exp = OTLPMetric()
         exp.name = "sizes"
         var e = Opentelemetry_Proto_Metrics_V1_ExponentialHistogram()
@@ -210,9 +210,39 @@ private func values(_ conversion: OTLPConversion) -> [String: Double] {
         unspecified.name = "u"
         var converter = OTLPToPrometheus()
         let result = converter.convert(request([exp, empty, unspecified]), receivedAtMs: 0)
-        #expect(result.rejectedByReason == ["exponential_histogram": 2, "no_data": 1, "unspecified_temporality": 1])
+        #expect(result.rejectedByReason == ["no_data": 1, "unspecified_temporality": 3])
         #expect(result.rejectedPoints == 4)
-        #expect(result.messages.first == "sizes: exponential histograms are not supported yet")
+        #expect(result.messages.first == "sizes: a histogram without aggregation temporality cannot be mapped")
+    }
+
+    /// An exponential histogram as classic buckets: negative buckets, the zero bucket, positive
+    /// buckets at `base^(index+1)`, `+Inf`; a delta one accumulated like an explicit one.
+    @Test func exponentialHistogramsBecomeClassicBuckets() throws {
+        var point = Opentelemetry_Proto_Metrics_V1_ExponentialHistogramDataPoint()
+        point.scale = 1  // base √2
+        point.count = 7
+        point.sum = 6.5
+        point.zeroCount = 1
+        point.positive.offset = 0
+        point.positive.bucketCounts = [2, 1, 0, 1]  // (1, √2], (√2, 2], (2, 2√2], (2√2, 4]
+        point.negative.offset = 1
+        point.negative.bucketCounts = [2]  // [-2, -√2)
+        point.timeUnixNano = 5_000_000_000
+        var metric = OTLPMetric()
+        metric.name = "payload.size"
+        metric.unit = "By"
+        metric.exponentialHistogram.aggregationTemporality = .delta
+        metric.exponentialHistogram.dataPoints = [point]
+        var converter = OTLPToPrometheus()
+        _ = converter.convert(request([metric], resource: []), receivedAtMs: 0)
+        let result = converter.convert(request([metric], resource: []), receivedAtMs: 0)  // the same delta again
+        let family = try #require(result.families.first { $0.name == "payload_size_bytes" })
+        #expect(family.type == .histogram)
+        let buckets = family.points.filter { $0.name == "payload_size_bytes_bucket" }.map { ($0.labels["le"]!, $0.value) }
+        #expect(buckets.map(\.0) == ["-1.4142135623730951", "0", "1.4142135623730951", "2", "2.8284271247461903", "4", "+Inf"])
+        #expect(buckets.map(\.1) == [4, 6, 10, 12, 12, 14, 14], "cumulative, twice the delta")
+        #expect(family.points.first { $0.name == "payload_size_bytes_count" }?.value == 14)
+        #expect(family.points.first { $0.name == "payload_size_bytes_sum" }?.value == 13)
     }
 
     @Test func collidingAttributeKeysJoinValuesInKeyOrder() {
@@ -257,8 +287,14 @@ private func values(_ conversion: OTLPConversion) -> [String: Double] {
         let json = try [UInt8](Data(contentsOf: Self.examples.appendingPathComponent("metrics.json")))
         var converter = OTLPToPrometheus()
         let result = converter.convert(try .decode(json: json), receivedAtMs: 0)
-        #expect(result.families.map(\.name).filter { $0 != "target_info" } == ["my_counter_total", "my_gauge_ratio", "my_histogram"])
-        #expect(result.rejectedByReason == ["exponential_histogram": 1])
+        #expect(result.families.map(\.name).filter { $0 != "target_info" } == ["my_counter_total", "my_gauge_ratio", "my_histogram",
+                                                                                 "my_exponential_histogram"])
+        #expect(result.rejectedByReason.isEmpty)
+        // count 3, zero_count 1, scale 0, positive offset 1 with [0, 2]: buckets (2, 4] and (4, 8].
+        let exponential = result.families.first { $0.name == "my_exponential_histogram" }?.points
+            .filter { $0.name == "my_exponential_histogram_bucket" }.map { ($0.labels["le"]!, $0.value) }
+        #expect(exponential?.map(\.0) == ["0", "4", "8", "+Inf"])
+        #expect(exponential?.map(\.1) == [1, 1, 3, 3])
         #expect(result.families.first { $0.name == "my_counter_total" }?.points[0].value == 5)
     }
 
@@ -290,5 +326,29 @@ private func values(_ conversion: OTLPConversion) -> [String: Double] {
         }
         // Only cuts at top-level field boundaries can decode (protobuf has no end marker).
         #expect(failures > binary.count * 9 / 10)
+    }
+}
+
+@Suite struct ExponentialBucketsTests {
+    @Test func moreThanTheMostBucketsAreMergedByLoweringTheScale() throws {
+        // 400 positive buckets at scale 3: two scale reductions leave 100 (4 per new bucket).
+        let positive = ExponentialBuckets.Side(offset: 0, counts: [UInt64](repeating: 1, count: 400))
+        let classic = try #require(ExponentialBuckets.classic(scale: 3, count: 400, zeroCount: 0, zeroThreshold: 0, positive: positive,
+                                                              negative: .init(offset: 0, counts: []), maxBuckets: 160))
+        #expect(classic.bounds.count == 101, "the zero bucket and 100 positive ones")
+        #expect(classic.counts.dropFirst().dropLast().allSatisfy { $0 == 4 })
+        // Scale 1 now: the first positive bucket (index 0) ends at base = √2.
+        #expect(classic.bounds[1] == 2.0.squareRoot())
+        #expect(classic.counts.reduce(0, +) == 400)
+    }
+
+    @Test func negativeIndexesMergeDownwards() {
+        let side = ExponentialBuckets.Side(offset: -3, counts: [1, 2, 3, 4]).downscaled()  // indexes -3…0
+        #expect(side == ExponentialBuckets.Side(offset: -2, counts: [1, 5, 4]), "(-3)>>1 = -2, (-2,-1)>>1 = -1, 0>>1 = 0")
+    }
+
+    @Test func aScaleOutsideOTLPsRangeIsRefused() {
+        #expect(ExponentialBuckets.classic(scale: 21, count: 0, zeroCount: 0, zeroThreshold: 0, positive: .init(offset: 0, counts: []),
+                                           negative: .init(offset: 0, counts: [])) == nil)
     }
 }
