@@ -146,32 +146,28 @@ extension OTLPToPrometheus {
             try eachPoint(raw, data.range) { reader, range throws(OTLPDecodeError) in
                 try numberPoint(raw, range, context, delta: temporality == 1, metricName: name, &builder, &result)
             }
-        case 9:
+        case 9, 10:
+            // 10, an exponential histogram, becomes classic buckets too (ExponentialBuckets).
             guard temporality == 1 || temporality == 2 else {
                 result.reject("unspecified_temporality", points, metric: name, detail: "a histogram without aggregation temporality cannot be mapped")
                 return
             }
             context.family = PrometheusNaming.metricName(name, unit: unit, isGauge: false, isCounter: false)
             context.familyIndex = builder.family(context.family, type: .histogram, help: description)
+            let exponential = data.field == 10
             try eachPoint(raw, data.range) { reader, range throws(OTLPDecodeError) in
-                try histogramPoint(raw, range, context, delta: temporality == 1, metricName: name, &builder, &result)
+                if exponential {
+                    try exponentialPoint(raw, range, context, delta: temporality == 1, metricName: name, &builder, &result)
+                } else {
+                    try histogramPoint(raw, range, context, delta: temporality == 1, metricName: name, &builder, &result)
+                }
             }
-        case 11:
+        default:  // 11
             context.family = PrometheusNaming.metricName(name, unit: unit, isGauge: false, isCounter: false)
             context.familyIndex = builder.family(context.family, type: .summary, help: description)
             try eachPoint(raw, data.range) { reader, range throws(OTLPDecodeError) in
                 try summaryPoint(raw, range, context, &builder)
                 result.acceptedPoints += 1
-            }
-        default:  // 10: exponential histogram, as classic buckets (ExponentialBuckets)
-            guard temporality == 1 || temporality == 2 else {
-                result.reject("unspecified_temporality", points, metric: name, detail: "a histogram without aggregation temporality cannot be mapped")
-                return
-            }
-            context.family = PrometheusNaming.metricName(name, unit: unit, isGauge: false, isCounter: false)
-            context.familyIndex = builder.family(context.family, type: .histogram, help: description)
-            try eachPoint(raw, data.range) { reader, range throws(OTLPDecodeError) in
-                try exponentialPoint(raw, range, context, delta: temporality == 1, metricName: name, &builder, &result)
             }
         }
     }
