@@ -50,7 +50,8 @@ public struct OTLPConversion: Sendable {
 /// must see a stream's points in order).
 public struct OTLPToPrometheus: Sendable {
     /// Delta streams are remembered up to this many; points of new streams past it are rejected
-    /// (memory stays bounded whatever a sender does).
+    /// (memory stays bounded whatever a sender does). Cumulative exponential histograms' layouts
+    /// count too, but past the limit their points are kept (only layout changes go unmarked).
     public var maxDeltaStreams: Int
     public internal(set) var deltaStreams: [StreamKey: DeltaState] = [:]
     /// Running totals changed by the request being mapped, applied when it maps without error.
@@ -68,6 +69,12 @@ public struct OTLPToPrometheus: Sendable {
     public enum DeltaState: Sendable {
         case sum(Double)
         case histogram(bounds: [Double], counts: [UInt64], sum: Double, count: UInt64)
+        /// Accumulated in exponential space: an SDK changes the scale between exports as the
+        /// range of values grows, which classic buckets could not add up.
+        case exponential(ExponentialBuckets.Histogram)
+        /// A cumulative exponential histogram's last layout: its `le` series that a new layout
+        /// (the SDK changed the scale) no longer has get staleness markers.
+        case exponentialLayout(ExponentialBuckets.Layout)
     }
 
     public init(maxDeltaStreams: Int = 100_000) {
@@ -102,6 +109,33 @@ public struct OTLPToPrometheus: Sendable {
         guard admit(key) else { return nil }
         pendingDeltas[key] = .sum(delta)
         return delta
+    }
+
+    /// Adds an exponential delta to its stream's running total (at the lower of the two scales),
+    /// with the layout the total had before; nil when the stream is new and the limit is reached.
+    mutating func accumulate(_ key: StreamKey, exponential delta: ExponentialBuckets.Histogram)
+        -> (total: ExponentialBuckets.Histogram, previous: ExponentialBuckets.Layout?)?
+    {
+        if case .exponential(let total)? = current(key) {
+            let merged = total.adding(delta)
+            pendingDeltas[key] = .exponential(merged)
+            return (merged, total.layout())
+        }
+        guard admit(key) else { return nil }
+        pendingDeltas[key] = .exponential(delta)
+        return (delta, nil)
+    }
+
+    /// Remembers a cumulative exponential stream's layout and returns the one before; nil when
+    /// the stream is new, or when the limit is reached (its layout changes then go unmarked).
+    mutating func replaceLayout(_ key: StreamKey, with layout: ExponentialBuckets.Layout) -> ExponentialBuckets.Layout? {
+        if case .exponentialLayout(let previous)? = current(key) {
+            if previous != layout { pendingDeltas[key] = .exponentialLayout(layout) }
+            return previous
+        }
+        guard admit(key) else { return nil }
+        pendingDeltas[key] = .exponentialLayout(layout)
+        return nil
     }
 
     mutating func accumulate(_ key: StreamKey, bounds: [Double], counts: [UInt64], sum: Double, count: UInt64)

@@ -280,16 +280,46 @@ extension OTLPToPrometheus {
             }
             return true
         }
-        guard positive.counts.count + negative.counts.count <= 1 << 16,
-            let classic = ExponentialBuckets.classic(scale: scale, count: count, zeroCount: zeroCount, zeroThreshold: zeroThreshold,
+        var histogram = ExponentialBuckets.Histogram(scale: scale, count: count, sum: sum, zeroCount: zeroCount, zeroThreshold: zeroThreshold,
                                                      positive: positive, negative: negative)
-        else {
+        guard positive.counts.count + negative.counts.count <= 1 << 16, (-10...20).contains(scale) else {
             result.reject("invalid_histogram", 1, metric: metricName, detail: "scale \(scale) or bucket counts out of OTLP's range")
             return
         }
         let (labels, stream) = try pointLabels(raw, range, attributeField: 1, context)
-        try emitHistogram(labels: labels, stream: stream, bounds: classic.bounds, counts: classic.counts, count: count, sum: sum, time: time,
-                          stale: flags & 1 == 1, delta: delta, context, metricName: metricName, &builder, &result)
+        let stale = flags & 1 == 1
+        let key = StreamKey(name: context.family, labels: labels)
+        var previous: ExponentialBuckets.Layout?
+        if delta && !stale {
+            guard let accumulated = accumulate(key, exponential: histogram) else {
+                result.reject("delta_stream_limit", 1, metric: metricName, detail: "more than \(maxDeltaStreams) delta streams; new ones are dropped")
+                return
+            }
+            (histogram, previous) = accumulated
+        }
+        guard let classic = histogram.classic() else {
+            result.reject("invalid_histogram", 1, metric: metricName, detail: "scale \(histogram.scale) out of OTLP's range")
+            return
+        }
+        if !delta && !stale { previous = replaceLayout(key, with: classic.layout) }
+        // OpenMetrics: a histogram with negative buckets has no _sum (it would not be a counter).
+        let hasNegative = !classic.layout.negative.isEmpty
+        try emitHistogram(labels: labels, stream: stream, bounds: classic.bounds, counts: classic.counts, count: histogram.count,
+                          sum: hasNegative ? nil : histogram.sum, time: time, stale: stale, delta: false, context, metricName: metricName,
+                          &builder, &result)
+        // The scale changed (an SDK lowers it as the values' range grows): the buckets the new
+        // layout no longer has would otherwise keep their old counts beside the new ones.
+        if let previous, previous != classic.layout {
+            let ts = time.milliseconds(or: context.now)
+            let kept = Set(classic.bounds.map(formatBound))
+            var gone = previous.bounds.map(formatBound).filter { !kept.contains($0) }.map {
+                MetricPoint(name: context.family + "_bucket", labels: labels.setting("le", $0), value: .staleMarker, timestampMs: ts)
+            }
+            if previous.negative.isEmpty && hasNegative && histogram.sum != nil {
+                gone.append(MetricPoint(name: context.family + "_sum", labels: labels, value: .staleMarker, timestampMs: ts))
+            }
+            builder.families[context.familyIndex].points += gone
+        }
     }
 
     /// A histogram's series (`_bucket{le}` cumulative, `_count`, `_sum`) from per-bucket counts,

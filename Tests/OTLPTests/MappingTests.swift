@@ -242,7 +242,50 @@ private func values(_ conversion: OTLPConversion) -> [String: Double] {
         #expect(buckets.map(\.0) == ["-1.4142135623730951", "0", "1.4142135623730951", "2", "2.8284271247461903", "4", "+Inf"])
         #expect(buckets.map(\.1) == [4, 6, 10, 12, 12, 14, 14], "cumulative, twice the delta")
         #expect(family.points.first { $0.name == "payload_size_bytes_count" }?.value == 14)
-        #expect(family.points.first { $0.name == "payload_size_bytes_sum" }?.value == 13)
+        #expect(family.points.first { $0.name == "payload_size_bytes_sum" } == nil, "OpenMetrics: no _sum beside negative buckets")
+    }
+
+    /// SDKs lower the scale between exports as the range of values grows: deltas are added in
+    /// exponential space, at the lower scale, never reset by the change of layout.
+    @Test func exponentialDeltasAddUpAcrossScaleChanges() throws {
+        func metric(scale: Int32, offset: Int32, counts: [UInt64], sum: Double, temporality: OTLPTemporality = .delta) -> OTLPMetric {
+            var point = Opentelemetry_Proto_Metrics_V1_ExponentialHistogramDataPoint()
+            point.scale = scale
+            point.count = counts.reduce(0, +)
+            point.sum = sum
+            point.positive.offset = offset
+            point.positive.bucketCounts = counts
+            var metric = OTLPMetric()
+            metric.name = "size"
+            metric.exponentialHistogram.aggregationTemporality = temporality
+            metric.exponentialHistogram.dataPoints = [point]
+            return metric
+        }
+        func staleBuckets(_ points: [MetricPoint]) -> [String] {
+            points.filter { $0.name == "size_bucket" && $0.value.isStaleMarker }.map { $0.labels["le"]! }
+        }
+        var converter = OTLPToPrometheus()
+        // 3 at scale 2 (index 6: (2.83, 3.36]), then 40 at scale 0 (index 5: (32, 64]).
+        _ = converter.convert(request([metric(scale: 2, offset: 6, counts: [1], sum: 3)], resource: []), receivedAtMs: 0)
+        let result = converter.convert(request([metric(scale: 0, offset: 5, counts: [1], sum: 40)], resource: []), receivedAtMs: 0)
+        let points = try #require(result.families.first { $0.name == "size" }).points
+        let buckets = points.filter { $0.name == "size_bucket" && !$0.value.isStaleMarker }.map { ($0.labels["le"]!, $0.value) }
+        // At scale 0 index 6 >> 2 = 1: (2, 4]; then (32, 64].
+        #expect(buckets.map(\.0) == ["0", "4", "8", "16", "32", "64", "+Inf"])
+        #expect(buckets.map(\.1) == [0, 1, 1, 1, 1, 2, 2])
+        #expect(points.first { $0.name == "size_sum" }?.value == 43)
+        // The first export's bucket (2^(7/4) = 3.36) is gone from the layout: marked stale, or
+        // /metrics would serve it beside the new ones with its old count.
+        #expect(staleBuckets(points) == [formatBound(exp2(7.0 / 4))])
+
+        // Cumulative: the same for a scale the SDK lowered; an unchanged layout marks nothing.
+        var cumulative = OTLPToPrometheus()
+        _ = cumulative.convert(request([metric(scale: 1, offset: 2, counts: [1, 1], sum: 5, temporality: .cumulative)], resource: []), receivedAtMs: 0)
+        let same = cumulative.convert(request([metric(scale: 1, offset: 2, counts: [1, 2], sum: 8, temporality: .cumulative)], resource: []), receivedAtMs: 0)
+        #expect(staleBuckets(same.families[0].points).isEmpty)
+        // Scale 1 indexes 2, 3 (le 2.83, 4) → scale 0 index 1 (le 4): 2.83 is gone.
+        let lowered = cumulative.convert(request([metric(scale: 0, offset: 1, counts: [4], sum: 20, temporality: .cumulative)], resource: []), receivedAtMs: 0)
+        #expect(staleBuckets(lowered.families[0].points) == [formatBound(exp2(1.5))])
     }
 
     @Test func collidingAttributeKeysJoinValuesInKeyOrder() {
@@ -290,11 +333,12 @@ private func values(_ conversion: OTLPConversion) -> [String: Double] {
         #expect(result.families.map(\.name).filter { $0 != "target_info" } == ["my_counter_total", "my_gauge_ratio", "my_histogram",
                                                                                  "my_exponential_histogram"])
         #expect(result.rejectedByReason.isEmpty)
-        // count 3, zero_count 1, scale 0, positive offset 1 with [0, 2]: buckets (2, 4] and (4, 8].
+        // count 3, zero_count 1, scale 0, positive offset 1 with [0, 2]: bucket (2, 4] is empty and
+        // left out, (4, 8] holds 2.
         let exponential = result.families.first { $0.name == "my_exponential_histogram" }?.points
             .filter { $0.name == "my_exponential_histogram_bucket" }.map { ($0.labels["le"]!, $0.value) }
-        #expect(exponential?.map(\.0) == ["0", "4", "8", "+Inf"])
-        #expect(exponential?.map(\.1) == [1, 1, 3, 3])
+        #expect(exponential?.map(\.0) == ["0", "8", "+Inf"])
+        #expect(exponential?.map(\.1) == [1, 3, 3])
         #expect(result.families.first { $0.name == "my_counter_total" }?.points[0].value == 5)
     }
 
