@@ -34,6 +34,7 @@ e2e-test: build
 	.venv/bin/python scripts/rules-test $(BIN)
 	.venv/bin/python scripts/eval-test $(BIN)
 	.venv/bin/python scripts/otlp-test $(BIN)
+	.venv/bin/python scripts/check-metrics-test $(BIN)
 	$(BIN) test promql Tests/PromQLTests/Scripts/*.test ../shared/conformance/promql/testdata-v2.42.0/*.test
 	.venv/bin/python scripts/differential-test $(BIN)
 	scripts/fuzz 30

@@ -7,7 +7,9 @@
 //   - 0.0.4: each sample's name, labels, value and timestamp are what a fresh parser reads from its
 //     line alone (the parser reuses the previous line's strings and label pairs);
 //   - an error has a sane position (line ≥ 1, column ≥ 1, offset within the input) and prints;
-//   - whatever parses, encoded again in its dialect, parses back to the same families.
+//   - whatever parses, encoded again in its dialect, parses back to the same families;
+//   - `check metrics`' reader (MetricsCheck, the Go parser's rules) gives an error on a line of
+//     the input, or families with samples whose lint problems come sorted.
 
 import ScopeCore
 
@@ -17,7 +19,24 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     check(bytes, .prometheusText, .specification)
     check(bytes, .openMetrics, .specification)
     check(bytes, .openMetrics, .prometheusCompatible)
+    checkMetricsCheck(bytes)
     return 0
+}
+
+private func checkMetricsCheck(_ bytes: [UInt8]) {
+    let result = MetricsCheck.check(bytes)
+    if let error = result.error {
+        let lines = bytes.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        guard error.line >= 1, error.line <= lines else { fatalError("check metrics: error on line \(error.line) of \(lines)") }
+        _ = error.description
+        return
+    }
+    guard result.families.allSatisfy({ $0.metrics > 0 }), result.samples >= result.families.count else {
+        fatalError("check metrics: a family without samples, or fewer samples than families")
+    }
+    let problems = MetricsLint.problems(result.families)
+    guard problems == problems.sorted() else { fatalError("check metrics: lint problems out of order") }
+    _ = MetricsLint.cardinality(result.families)
 }
 
 private func check(_ bytes: [UInt8], _ dialect: ExpositionDialect, _ strictness: ExpositionStrictness) {

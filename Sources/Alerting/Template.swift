@@ -4,6 +4,8 @@
 // .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}` and executes with
 // missingkey=zero; those four variables are predeclared here instead.
 
+import ScopeCore
+
 public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var column: Int

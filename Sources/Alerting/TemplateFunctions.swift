@@ -430,42 +430,6 @@ func sharpDigits(_ text: String, digits: Int = 6, hex: Bool = false) -> String {
     return sign + out + String(repeating: "0", count: max(0, digits)) + tail
 }
 
-/// strconv.Quote, QuoteRune (`quote` '), QuoteToASCII (`asciiOnly`). PromQL's goQuote differs on
-/// purpose (it escapes U+FFFD for Prometheus's lexer), so it cannot stand in for fmt's %q.
-func strconvQuote(_ s: String, quote: Unicode.Scalar = "\"", asciiOnly: Bool = false) -> String {
-    var out = String.UnicodeScalarView([quote])
-    func hex(_ v: UInt32, _ width: Int) -> String {
-        let h = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, width - h.count)) + h
-    }
-    let named: [Unicode.Scalar: String] = ["\u{07}": "a", "\u{08}": "b", "\u{0C}": "f", "\n": "n", "\r": "r", "\t": "t", "\u{0B}": "v"]
-    for c in s.unicodeScalars {
-        var escaped: String
-        if c == quote || c == "\\" {
-            escaped = "\\" + String(c)
-        } else if let name = named[c] {
-            escaped = "\\" + name
-        } else if c.isASCII ? c.value >= 0x20 && c.value < 0x7F : !asciiOnly && goIsPrint(c) {
-            out.append(c)
-            continue
-        } else {
-            escaped = c.value < 0x80 ? "\\x" + hex(c.value, 2) : c.value <= 0xFFFF ? "\\u" + hex(c.value, 4) : "\\U" + hex(c.value, 8)
-        }
-        out.append(contentsOf: escaped.unicodeScalars)
-    }
-    out.append(quote)
-    return String(out)
-}
-
-/// unicode.IsPrint: letters, marks, numbers, punctuation and symbols (of the spaces only U+0020).
-func goIsPrint(_ c: Unicode.Scalar) -> Bool {
-    if c.isASCII { return c.value >= 0x20 && c.value < 0x7F }
-    switch c.properties.generalCategory {
-    case .control, .format, .surrogate, .privateUse, .unassigned, .spaceSeparator, .lineSeparator, .paragraphSeparator: return false
-    default: return true
-    }
-}
-
 /// strconv.CanBackquote: one line, no control characters but tab, no backquote or BOM.
 func canBackquote(_ s: String) -> Bool {
     !s.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t") || $0 == "`" || $0.value == 0x7F || $0.value == 0xFEFF }

@@ -2,18 +2,7 @@
 // follow: strconv.Quote, %q of a rune, %#U, FormatFloat(v, 'f', -1, 64), ParseInt(s, 0, 64) then
 // ParseFloat(s, 64).
 
-/// Approximates Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and the
-/// ASCII space.
-func goIsPrint(_ s: Unicode.Scalar) -> Bool {
-    if s.value < 0x20 || s.value == 0x7F { return false }
-    if s.value < 0x7F { return true }
-    switch s.properties.generalCategory {
-    case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
-        return false
-    default:
-        return true
-    }
-}
+import ScopeCore
 
 private func hex(_ v: UInt32, width: Int) -> String {
     let digits = String(v, radix: 16)

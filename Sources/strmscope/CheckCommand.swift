@@ -6,7 +6,27 @@ import StrmScopeApp
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate dashboards, rule files, SLO definitions and runbooks.",
+        abstract: "Validate dashboards, rule files, SLO definitions and runbooks; lint metrics expositions.",
+        discussion: """
+            `strmscope check [PATH...]` is `strmscope check files [PATH...]`: dashboards, rule \
+            files, SLO files and runbooks. `strmscope check metrics [FILE]` lints an exposition \
+            as `promtool check metrics` does.
+
+            Exits 0 when everything is valid, 1 when problems were found, 2 when an input cannot \
+            be read or parsed.
+
+            Examples:
+              strmscope check Dashboards Runbooks
+              curl -s http://localhost:9464/metrics | strmscope check metrics
+            """,
+        subcommands: [CheckFilesCommand.self, CheckMetricsCommand.self],
+        defaultSubcommand: CheckFilesCommand.self)
+}
+
+struct CheckFilesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "files",
+        abstract: "Validate dashboards, rule files, SLO definitions and runbooks (the default of `check`).",
         discussion: """
             Each YAML file is recognised by its content (a dashboard has `channels`, a rule file \
             `groups`, an SLO file `slos`); directories are searched for .yml and .md files. Every \
@@ -36,6 +56,45 @@ struct CheckCommand: ParsableCommand {
         for path in report.unreadable { writeError("strmscope: error: \(path)") }
         if !report.unreadable.isEmpty { throw ExitStatus.error }
         if !report.problems.isEmpty { throw ExitStatus.answeredNo }
+    }
+}
+
+struct CheckMetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Lint a metrics exposition as `promtool check metrics` does (Prometheus 2.42).",
+        discussion: """
+            Reads the Prometheus text format 0.0.4 with the rules of the parser promtool uses \
+            (prometheus/common's expfmt), then applies promlint's rules: HELP present, counters \
+            named `_total` and nothing else, base units (`seconds`, not `milliseconds`), no type, \
+            colon, camelCase or abbreviated unit in names, `_bucket`/`_count`/`_sum` and \
+            `le`/`quantile` only where a histogram or summary has them. Problems are printed on \
+            stdout exactly as promtool prints them (`METRIC TEXT`, sorted), a parse error as \
+            NAME:LINE: MESSAGE on stderr with promtool's wording, then a summary on stderr. \
+            OpenMetrics input fails where promtool's reader fails (`# EOF` without a final line \
+            feed, exemplars, `_created` timestamps in seconds).
+
+            Exits 0 when there is no problem, 1 when there are lint problems (promtool: 3), 2 \
+            when the input does not parse or cannot be read (promtool: 1). The input is read \
+            whole, at most 1 GiB.
+
+            Examples:
+              curl -s http://localhost:9464/metrics | strmscope check metrics
+              strmscope check metrics --extended docs/examples/requests.prom
+            """)
+
+    @Argument(help: ArgumentHelp("The exposition file; - or nothing for standard input.", valueName: "file"))
+    var file: String?
+
+    @Flag(help: "With no problem found, print each metric's series count and share of the total (promtool's --extended).")
+    var extended = false
+
+    func run() throws {
+        switch try MetricsCheckRunner.run(path: file, extended: extended, output: StandardOutput()) {
+        case .clean: return
+        case .problems: throw ExitStatus.answeredNo
+        case .parseError: throw ExitStatus.error
+        }
     }
 }
 

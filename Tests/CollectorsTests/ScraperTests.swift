@@ -23,7 +23,8 @@ import Testing
         let server = try TestHTTPServer(routes: ["/metrics": .init(headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(body.utf8))])
         defer { server.stop() }
         let store = SeriesStore(clock: ManualClock())
-        let target = ScrapeTarget(url: server.baseURL + "/metrics", job: "kafka")
+        // A generous timeout: a loaded machine (parallel test runs) must not fail the scrape.
+        let target = ScrapeTarget(url: server.baseURL + "/metrics", job: "kafka", intervalMs: 120_000, timeoutMs: 120_000)
         let outcome = Scraper(store: store).scrape(target, atMs: 1_000)
         #expect(outcome.up && outcome.samples == 2 && outcome.error == nil)
         let lag = try store.select([try LabelMatcher("__name__", .equal, "kafka_consumergroup_lag")], minMs: 0, maxMs: .max)
