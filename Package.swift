@@ -47,8 +47,12 @@ let package = Package(
         // Prometheus rule files, annotation templates, the alert state machine, rule evaluation,
         // promtool-format rule unit tests, lag SLO → multiwindow burn-rate rules.
         .target(name: "Alerting", dependencies: ["ScopeCore", "PromQL", "SeriesStore", "YAMLConfig"]),
+        // cmark, the CommonMark reference implementation, through a shim header.
+        .systemLibrary(name: "CCMark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+        // Runbook Markdown parsed by cmark into a small block/inline tree (pure: no I/O).
+        .target(name: "Markdown", dependencies: ["ScopeCore", "CCMark"]),
         // The scope's pure widgets: everything is drawn into a CellBuffer (no terminal, no I/O).
-        .target(name: "ScopeUI", dependencies: ["ScopeCore"]),
+        .target(name: "ScopeUI", dependencies: ["ScopeCore", "Markdown"]),
         // ncursesw through a shim header (wide-character API switched on, macros and globals wrapped as functions).
         .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
         // The only code that touches the tty: shows CellBuffers through ncursesw, reads keys, restores the terminal.
@@ -96,7 +100,7 @@ let package = Package(
         // Scripts/ holds the engine's promqltest scripts (read by the tests); Differential/ the tools
         // that checked their expectations against a real Prometheus 2.42.
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "ScopeCore"], exclude: ["Scripts", "Differential"]),
-        .testTarget(name: "ScopeUITests", dependencies: ["ScopeUI", "ScopeCore"], exclude: ["Golden"]),
+        .testTarget(name: "ScopeUITests", dependencies: ["ScopeUI", "ScopeCore", "Markdown"], exclude: ["Golden"]),
         // RuleTests/ holds promtool-format unit-test files run by both promtool and strmscope.
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "ScopeCore", "PromQL", "SeriesStore"], exclude: ["RuleTests"]),
         .testTarget(name: "OTLPTests", dependencies: ["OTLP", "ScopeCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

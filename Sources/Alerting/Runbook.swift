@@ -67,7 +67,7 @@ public enum RunbookLocation: Sendable, Equatable {
             guard scheme == "http" || scheme == "https" else {
                 return .refused(reason: "only http and https runbook links are opened, not \(scheme):")
             }
-            return .web(url: percentEncoded(url))
+            return .web(url: percentEncodedURL(url))
         }
         let path = String(url.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         guard !path.isEmpty else { return .refused(reason: "the runbook_url names no file") }
@@ -96,21 +96,5 @@ public enum RunbookLocation: Sendable, Equatable {
         guard let real = realpath(path, nil) else { return nil }
         defer { free(real) }
         return String(cString: real)
-    }
-
-    /// Every byte outside printable ASCII, and the characters that would end or confuse a quoted
-    /// or terminal-embedded URI (space, quotes, `<>`, backslash, `^`, backtick, `{|}`), as `%XX`.
-    /// An existing `%XX` is kept.
-    public static func percentEncoded(_ url: String) -> String {
-        var out = ""
-        for byte in url.utf8 {
-            let c = Character(Unicode.Scalar(byte))
-            if byte > 0x20 && byte < 0x7F && !"\"'<>\\^`{|} ".contains(c) {
-                out.append(c)
-            } else {
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
     }
 }

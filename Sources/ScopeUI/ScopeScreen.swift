@@ -15,10 +15,14 @@ public struct ScopeFrame: Sendable {
     public var sourceProblem: String?
     /// Firing first, then pending: the alert panel's rows.
     public var alerts: [ScopeAlert]
+    /// No colours will be shown (NO_COLOR, `--no-color`, a terminal without them): what colour
+    /// alone would set apart gets a mark (inline code in runbooks keeps its backticks).
+    public var monochrome: Bool
 
     public init(config: ScopeConfig, state: ScopeState, histories: [[TraceHistory]], events: [Event] = [], nowMs: Int64,
-                glyphs: TraceGlyphs = .braille, sourceProblem: String? = nil, alerts: [ScopeAlert] = []) {
+                glyphs: TraceGlyphs = .braille, sourceProblem: String? = nil, alerts: [ScopeAlert] = [], monochrome: Bool = false) {
         self.alerts = alerts
+        self.monochrome = monochrome
         self.config = config
         self.state = state
         self.histories = histories
@@ -87,7 +91,7 @@ public enum ScopeScreen {
         if layout.eventRows > 0 { drawEvents(&buffer, frame: frame, layout: layout) }
         drawKeyLine(&buffer, frame: frame, width: width, y: height - 1)
         if frame.state.showHelp { drawHelp(&buffer, frame: frame) }
-        if let runbook = frame.state.runbook { drawRunbook(&buffer, runbook) }
+        if let runbook = frame.state.runbook { drawRunbook(&buffer, runbook, monochrome: frame.monochrome) }
         if frame.glyphs == .ascii { asciiOnly(&buffer) }
         return (buffer, perDivision)
     }
@@ -418,58 +422,68 @@ public enum ScopeScreen {
         }
     }
 
-    /// Where the open runbook's title is on screen, for the terminal to make it a hyperlink.
-    public static func runbookTitleLink(_ state: ScopeState, width: Int, height: Int) -> (x: Int, y: Int, length: Int, url: String)? {
-        guard let view = state.runbook, let url = view.url, width >= minimumSize.width, height >= minimumSize.height else { return nil }
-        let x = 2 + " RUNBOOK ".count
-        return (x, 1, max(0, min(view.title.count, width - x - 2)), url)
+    /// The runbook viewer's box and the text area inside it, for a screen of `width`×`height`.
+    static func runbookGeometry(width: Int, height: Int) -> (box: Rect, inner: Rect)? {
+        let box = Rect(x: 0, y: 1, width: width, height: height - 2)
+        guard width >= minimumSize.width, height >= minimumSize.height, box.width >= 10, box.height >= 4 else { return nil }
+        return (box, Rect(x: box.x + 2, y: box.y + 1, width: box.width - 4, height: box.height - 2))
     }
 
-    /// The runbook viewer: the markdown with headings, lists and code set apart, wrapped to the
-    /// screen, scrolled to `view.scroll`. Its text goes through the same escaping as any label.
-    static func drawRunbook(_ buffer: inout CellBuffer, _ view: RunbookView) {
-        let box = Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 2)
-        guard box.width >= 10, box.height >= 4 else { return }
+    /// The lines on screen and the first of them (the scroll, kept where the page is full).
+    static func visibleRunbook(_ view: RunbookView, inner: Rect, monochrome: Bool) -> (layout: RunbookLayout, first: Int) {
+        let layout = view.layout(width: inner.width, monochrome: monochrome)
+        return (layout, max(0, min(view.scroll, layout.lines.count - inner.height)))
+    }
+
+    /// Lays the open runbook out for this screen size (kept until the size changes) and records
+    /// how far it can scroll (the state handles keys without knowing the size).
+    public static func measureRunbook(_ state: inout ScopeState, width: Int, height: Int, monochrome: Bool) {
+        guard var view = state.runbook, let (_, inner) = runbookGeometry(width: width, height: height) else { return }
+        let layout = view.layout(width: inner.width, monochrome: monochrome)
+        view.cached = RunbookView.CachedLayout(width: inner.width, monochrome: monochrome, layout: layout)
+        view.maxScroll = max(0, layout.lines.count - inner.height)
+        view.scroll = min(view.scroll, view.maxScroll)
+        state.runbook = view
+    }
+
+    /// Where the open runbook has links on screen, for the terminal to make them OSC 8
+    /// hyperlinks: the title (to the runbook itself) and every web link in the visible text.
+    public static func runbookLinks(_ state: ScopeState, width: Int, height: Int, monochrome: Bool) -> [(x: Int, y: Int, length: Int, url: String)] {
+        guard let view = state.runbook, let (box, inner) = runbookGeometry(width: width, height: height) else { return [] }
+        var links: [(x: Int, y: Int, length: Int, url: String)] = []
+        if let url = view.url {
+            let x = 2 + " RUNBOOK ".count
+            links.append((x, box.y, max(0, min(view.title.count, box.maxX - x - 2)), url))
+        }
+        let (layout, first) = visibleRunbook(view, inner: inner, monochrome: monochrome)
+        for (row, line) in layout.lines.dropFirst(first).prefix(inner.height).enumerated() {
+            var x = inner.x
+            for segment in line.segments {
+                let length = segment.text.reduce(0) { $0 + displayWidth(of: $1) }
+                if let url = segment.link, x < inner.maxX {
+                    links.append((x, inner.y + row, min(length, inner.maxX - x), url))
+                }
+                x += length
+            }
+        }
+        return links
+    }
+
+    /// The runbook viewer: the Markdown rendered (`RunbookLayout`) to the box's width, scrolled
+    /// to `view.scroll`. Its text goes through the same escaping as any label.
+    static func drawRunbook(_ buffer: inout CellBuffer, _ view: RunbookView, monochrome: Bool) {
+        guard let (box, inner) = runbookGeometry(width: buffer.width, height: buffer.height) else { return }
         buffer.fill(box)
         drawBox(&buffer, box)
         buffer.put(" RUNBOOK \(view.title) ", x: 2, y: box.y, style: CellStyle(bold: true), clip: box)
-        let hint = " ↑↓ PgUp PgDn scroll · Esc close · line \(view.scroll + 1)/\(view.lines.count) "
+        let (layout, first) = visibleRunbook(view, inner: inner, monochrome: monochrome)
+        let hint = " ↑↓ PgUp PgDn scroll · Esc close · line \(first + 1)/\(layout.lines.count) "
         buffer.put(hint, x: max(1, box.maxX - hint.count - 2), y: box.maxY - 1, style: CellStyle(dim: true), clip: box)
-        let inner = Rect(x: box.x + 2, y: box.y + 1, width: box.width - 4, height: box.height - 2)
-        var inCode = view.lines.prefix(view.scroll).reduce(false) { open, line in line.hasPrefix("```") ? !open : open }
-        var y = inner.y
-        for line in view.lines.dropFirst(view.scroll) {
-            guard y < inner.maxY else { break }
-            var text = line
-            var style = CellStyle.plain
-            if line.hasPrefix("```") {
-                inCode.toggle()
-                continue
-            } else if inCode {
-                style = CellStyle(foreground: .palette(14))
-                text = "  " + line
-            } else if line.hasPrefix("# ") {
-                text = String(line.dropFirst(2))
-                style = CellStyle(bold: true, underline: true)
-            } else if line.hasPrefix("## ") || line.hasPrefix("### ") {
-                text = line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
-                style = CellStyle(foreground: .palette(11), bold: true)
-            } else if line.hasPrefix("- ") || line.hasPrefix("* ") {
-                text = "• " + line.dropFirst(2)
+        for (row, line) in layout.lines.dropFirst(first).prefix(inner.height).enumerated() {
+            var x = inner.x
+            for segment in line.segments {
+                x = buffer.put(segment.text, x: x, y: inner.y + row, style: segment.style, clip: inner)
             }
-            // Wrapped to the width; continuation lines indented under the text.
-            var rest = Substring(text)
-            repeat {
-                guard y < inner.maxY else { break }
-                var piece = rest.prefix(inner.width)
-                // Break at the last space that fits, unless a word is longer than the line.
-                if piece.count < rest.count, let space = piece.lastIndex(of: " "), space > piece.startIndex {
-                    piece = rest[rest.startIndex..<space]
-                }
-                buffer.put(String(piece), x: inner.x, y: y, style: style, clip: inner)
-                rest = rest.dropFirst(piece.count).drop { $0 == " " }
-                y += 1
-            } while !rest.isEmpty
         }
     }
 
@@ -563,7 +577,7 @@ public enum ScopeScreen {
         let map: [Character: Character] = [
             "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+", "─": "-", "│": "|",
             "·": ".", "▲": "^", "▼": "v", "◀": "<", "■": "#", "▸": ">", "↑": "^", "↓": "v", "←": "<", "→": ">", "—": "-",
-            "┄": "-", "⚠": "!", "×": "x", "µ": "u", "●": "*", "○": "o", "⏎": "<", "⇥": ">", "•": "*",
+            "┄": "-", "⚠": "!", "×": "x", "µ": "u", "●": "*", "○": "o", "⏎": "<", "⇥": ">", "•": "*", "◦": "o",
         ]
         for y in 0..<buffer.height {
             for x in 0..<buffer.width {

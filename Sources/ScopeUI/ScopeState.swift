@@ -1,3 +1,4 @@
+import Markdown
 import ScopeCore
 
 /// One trace as the scope draws it.
@@ -93,19 +94,39 @@ public struct ScopeAlert: Sendable, Equatable {
     }
 }
 
-/// A runbook open in the viewer.
+/// A runbook open in the viewer: its Markdown parsed once (cmark), laid out at each frame's width.
 public struct RunbookView: Sendable, Equatable {
     public var title: String
-    public var lines: [String]
+    public var document: MarkdownDocument
     /// Where the runbook lives (a URL, or an absolute file:// URL): the title links to it.
     public var url: String?
     /// First line shown.
     public var scroll = 0
+    /// The last scroll position that still fills the page, as the last frame laid it out
+    /// (`ScopeScreen.measureRunbook`); scrolling stops there.
+    public var maxScroll: Int
+    /// The last layout made (`ScopeScreen.measureRunbook`, once per size: a long runbook takes a
+    /// while to lay out), and what it was made for.
+    var cached: CachedLayout?
+
+    struct CachedLayout: Sendable, Equatable {
+        var width: Int
+        var monochrome: Bool
+        var layout: RunbookLayout
+    }
+
+    /// The document laid out at `width`, from the cache when it was made for the same.
+    func layout(width: Int, monochrome: Bool) -> RunbookLayout {
+        if let cached, cached.width == width, cached.monochrome == monochrome { return cached.layout }
+        return RunbookLayout(document, width: width, monochrome: monochrome)
+    }
 
     public init(title: String, text: String, url: String? = nil) {
         self.title = title
         self.url = url
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        document = MarkdownDocument(markdown: text)
+        // Until a frame measures it: as many lines as the source has.
+        maxScroll = max(0, text.split(separator: "\n", omittingEmptySubsequences: false).count - 1)
     }
 }
 
@@ -199,10 +220,10 @@ public struct ScopeState: Sendable, Equatable {
             case .pageUp: view.scroll -= 10
             case .pageDown, .character(" "): view.scroll += 10
             case .home: view.scroll = 0
-            case .end: view.scroll = view.lines.count
+            case .end: view.scroll = view.maxScroll
             default: return .none
             }
-            view.scroll = max(0, min(view.scroll, max(0, view.lines.count - 1)))
+            view.scroll = max(0, min(view.scroll, view.maxScroll))
             runbook = view
             return .redraw
         }

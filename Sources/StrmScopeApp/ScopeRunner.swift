@@ -193,13 +193,15 @@ public enum ScopeRunner {
                 needsFrame = true
             }
             guard needsFrame else { continue }
+            let monochrome = terminal.colorSupport == .none
+            ScopeScreen.measureRunbook(&state, width: terminal.width, height: terminal.height, monochrome: monochrome)
             let frame = ScopeFrame(config: config, state: state, histories: snapshot.histories, events: snapshot.events, nowMs: now,
-                                   glyphs: glyphs, sourceProblem: snapshot.problem, alerts: snapshot.alerts)
+                                   glyphs: glyphs, sourceProblem: snapshot.problem, alerts: snapshot.alerts, monochrome: monochrome)
             let (buffer, perDivision) = ScopeScreen.render(frame, width: terminal.width, height: terminal.height)
             state.shownPerDivision = perDivision
-            let links = ScopeScreen.runbookTitleLink(state, width: terminal.width, height: terminal.height).map {
-                [Hyperlink(x: $0.x, y: $0.y, length: $0.length, url: $0.url)]
-            } ?? []
+            let links = ScopeScreen.runbookLinks(state, width: terminal.width, height: terminal.height, monochrome: monochrome).map {
+                Hyperlink(x: $0.x, y: $0.y, length: $0.length, url: $0.url)
+            }
             terminal.draw(buffer, hyperlinks: links)
             drawnVersion = snapshot.version
             needsFrame = false

@@ -81,11 +81,18 @@ import Testing
             strmscope log groups --dir /var/lib/strmscope
             ```
             A line long enough to be wrapped at eighty columns, because runbooks are written in prose and need to stay readable \u{1b}[31m.
+
+            ## Mitigation
+            1. Scale the group out.
+            2. Pause the producer.
+            3. Reset the offsets only with the owner's consent.
+            4. Page the team that owns the consumer.
             """)
         var frame = ScopeFixtures.frame(state: state)
         frame.alerts = Self.alerts
         try check("runbook-80x24", frame, width: 80, height: 24)
-        state.runbook?.scroll = 5
+        // Scrolled as far as it goes: the last page is full.
+        state.runbook?.scroll = 100
         try check("runbook-scrolled-80x24", ScopeFixtures.frame(state: state), width: 80, height: 24)
     }
 
