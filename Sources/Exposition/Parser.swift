@@ -287,6 +287,81 @@ enum Suffix: Sendable {
     }
 }
 
+/// Hashes of a family's label sets, each with where that set started: the offset of the line and
+/// which label that line's set leaves out (`le` of a bucket, `quantile`, a stateset's own label).
+/// Open addressing, linear probing; a repeated hash (a collision) is another entry.
+struct GroupTable: Sendable {
+    struct Start: Sendable {
+        var offset: Int
+        var special: GroupSpecial
+    }
+
+    /// A slot is 8 bytes (the table for 25,000 label sets stays in L2): the hash's upper 32
+    /// bits over the entry's index + 1 (0: an empty slot). The full hash and the start are in
+    /// `entries`, read only when the upper bits match.
+    private var slots: [UInt64] = []
+    private var entries: [(hash: UInt64, start: Start)] = []
+    var count: Int { entries.count }
+
+    /// Room for `expected` label sets without growing (the previous family's count is a good guess).
+    init(expected: Int = 0) {
+        guard expected > 0 else { return }
+        var size = 64
+        while size < expected * 2 { size *= 2 }
+        slots = Array(repeating: 0, count: size)
+        entries.reserveCapacity(expected)
+    }
+
+    /// The starts recorded under `hash` (almost always none).
+    func starts(of hash: UInt64) -> [Start] {
+        guard !entries.isEmpty else { return [] }
+        let tag = hash >> 32
+        return slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: hash) & mask
+            var found: [Start] = []
+            while slots[i] != 0 {
+                if slots[i] >> 32 == tag {
+                    let entry = entries[Int(slots[i] & 0xFFFF_FFFF) - 1]
+                    if entry.hash == hash { found.append(entry.start) }
+                }
+                i = (i + 1) & mask
+            }
+            return found
+        }
+    }
+
+    mutating func insert(_ hash: UInt64, _ start: Start) {
+        guard entries.count < Int(UInt32.max - 1) else { return }
+        entries.append((hash, start))
+        if entries.count * 2 > slots.count {
+            rebuild(size: max(64, slots.count * 2))
+        } else {
+            place(hash, index: entries.count)
+        }
+    }
+
+    private mutating func place(_ hash: UInt64, index: Int) {
+        let value = (hash >> 32) << 32 | UInt64(index)
+        slots.withUnsafeMutableBufferPointer { slots in
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = value
+        }
+    }
+
+    private mutating func rebuild(size: Int) {
+        slots = Array(repeating: 0, count: size)
+        for (k, entry) in entries.enumerated() { place(entry.hash, index: k + 1) }
+    }
+}
+
+/// The label a sample's group leaves out.
+enum GroupSpecial: UInt8, Sendable {
+    case none, le, quantile, familyName
+}
+
 /// OpenMetrics: the family being read.
 struct OMFamily: Sendable {
     var name: String
@@ -301,11 +376,14 @@ struct OMFamily: Sendable {
 
     // Label-set grouping: the current group, the groups seen, the group's last timestamp.
     var hasGroup = false
+    /// The current group: where it started, and its labels once read again from there.
+    var groupStart = GroupTable.Start(offset: -1, special: .none)
+    var groupRead = false
     var group: [Label] = []
     var groupHash: UInt64 = 0
-    /// Label sets seen, by hash; `collidingGroups` holds the (unlikely) second set of a hash.
-    var seenGroups: [UInt64: [Label]] = [:]
-    var collidingGroups: [[Label]] = []
+    /// Where each label set seen started (by hash): the labels are not kept, they are read again
+    /// from the input only when a hash repeats, so no sample's labels are copied to be remembered.
+    var seenGroups = GroupTable()
     var groupTimestamp: Double?
 
     // Histogram / gauge histogram checks, per run of samples with one label set and timestamp.
@@ -366,7 +444,12 @@ struct ParserCore: Sendable {
     var attrRole: SampleRole = .plain
 
     // OpenMetrics
-    var family: OMFamily?
+    /// The family being read (meaningful while `inFamily`). Not an Optional: reading a field
+    /// through `family!` copies the whole struct, on every sample.
+    var family = OMFamily(name: "", nameBytes: [], line: 0)
+    var inFamily = false
+    /// Label sets of the last family closed: the next family's group table starts that big.
+    var lastFamilyGroups = 0
     var seenNames: [String: Int] = [:]
     var suffixValid = false
     var currentSuffix: Suffix = .none
@@ -645,7 +728,7 @@ struct ParserCore: Sendable {
     /// previous line's in the same position is not touched at all (no String copied, retained or
     /// released). Without `cache`, `pairs` starts empty. Leaves the pairs sorted and unique.
     @inline(__always)
-    private mutating func parseLabels(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, into pairs: inout [Label], cache: Bool) throws(ParseError) {
+    fileprivate mutating func parseLabels(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, into pairs: inout [Label], cache: Bool) throws(ParseError) {
         labelSpanCount = 0
         if cache && om { labelHashes.removeAll(keepingCapacity: true) }
         // `pairs[k]` is the previous line's label in position k only if that line needed no sorting.
@@ -1057,20 +1140,20 @@ struct ParserCore: Sendable {
         offset = eol + 1
         suffixValid = false
 
-        if family?.name == name {
-            if family!.hasSamples { throw fail(Message.metadataAfterSamples(keyword, name), at: s, p, n) }
+        if inFamily && family.name == name {
+            if family.hasSamples { throw fail(Message.metadataAfterSamples(keyword, name), at: s, p, n) }
         } else {
             try closeFamily(p, n)
             try startFamily(name, bytes: p + ns, count: i - 1 - ns, at: ns, p, n)
         }
         switch keyword {
         case "HELP":
-            if family!.hasHelp { throw fail(Message.duplicateHelp(name), at: s, p, n) }
+            if family.hasHelp { throw fail(Message.duplicateHelp(name), at: s, p, n) }
             try checkUTF8(p, n, i, eol, what: "help text")
-            family!.hasHelp = true
+            family.hasHelp = true
             return .help(name: name, start: i, end: eol)
         case "TYPE":
-            if family!.type != nil { throw fail(Message.duplicateType(name), at: s, p, n) }
+            if family.type != nil { throw fail(Message.duplicateType(name), at: s, p, n) }
             let type: MetricType
             switch true {
             case bytesEqual(p, i, eol - i, "counter"): type = .counter
@@ -1088,7 +1171,7 @@ struct ParserCore: Sendable {
                 if te < eol { throw fail(Message.trailingSpace, at: te, p, n) }
                 throw fail(Message.unknownOpenMetricsType(ParserCore.quoted(p, i, eol - i)), at: i, p, n)
             }
-            if family!.hasUnit && !family!.unit.isEmpty && (type == .info || type == .stateset) {
+            if family.hasUnit && !family.unit.isEmpty && (type == .info || type == .stateset) {
                 throw fail(Message.unitNotAllowed(type), at: s, p, n)
             }
             for suffix in Suffix.allowed(for: type) where suffix != .none {
@@ -1096,11 +1179,11 @@ struct ParserCore: Sendable {
                 if let line = seenNames[taken] { throw fail(Message.clash(taken, line: line), at: ns, p, n) }
                 seenNames[taken] = lineNumber
             }
-            family!.type = type
-            family!.allowed = Suffix.allowed(for: type)
+            family.type = type
+            family.allowed = Suffix.allowed(for: type)
             return .type(name: name, type: type)
         default:  // UNIT
-            if family!.hasUnit { throw fail(Message.duplicateUnit(name), at: s, p, n) }
+            if family.hasUnit { throw fail(Message.duplicateUnit(name), at: s, p, n) }
             var k = i
             while k < eol && isMetricNameChar(p[k]) { k += 1 }
             if k < eol {
@@ -1109,12 +1192,12 @@ struct ParserCore: Sendable {
             let unit = String(decoding: UnsafeBufferPointer(start: p + i, count: eol - i), as: UTF8.self)
             if !unit.isEmpty {
                 if !name.hasSuffix("_" + unit) { throw fail(Message.unitMismatch(name, unit), at: i, p, n) }
-                if let type = family!.type, type == .info || type == .stateset {
+                if let type = family.type, type == .info || type == .stateset {
                     throw fail(Message.unitNotAllowed(type), at: s, p, n)
                 }
             }
-            family!.hasUnit = true
-            family!.unit = unit
+            family.hasUnit = true
+            family.unit = unit
             return .unit(name: name, unit: unit)
         }
     }
@@ -1124,14 +1207,20 @@ struct ParserCore: Sendable {
         if let line = seenNames[name] { throw fail(Message.clash(name, line: line), at: at, p, n) }
         seenNames[name] = lineNumber
         family = OMFamily(name: name, nameBytes: Array(UnsafeBufferPointer(start: bytes, count: count)), line: lineNumber)
+        family.seenGroups = GroupTable(expected: lastFamilyGroups)
+        inFamily = true
         suffixValid = false
     }
 
     /// The end of a family: the last histogram run's checks.
     private mutating func closeFamily(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) {
-        if family?.runActive == true { try finishRun(p, n) }
-        family = nil
         suffixValid = false
+        guard inFamily else { return }
+        inFamily = false
+        // Families of one exposition tend to have as many label sets as the one before.
+        lastFamilyGroups = min(family.seenGroups.count, 1 << 20)
+        defer { family = OMFamily(name: "", nameBytes: [], line: 0) }
+        if family.runActive { try finishRun(&family, p, n) }
     }
 
     /// The suffix of the sample name after the family name, if the family's type allows it.
@@ -1157,7 +1246,7 @@ struct ParserCore: Sendable {
     /// Family assignment and the OpenMetrics sample rules.
     private mutating func omSample(_ p: UnsafePointer<UInt8>, _ n: Int, nameStart: Int, nameCount: Int, nameChanged: Bool, seconds: Double?) throws(ParseError) {
         if nameChanged || !suffixValid {
-            if let family, let suffix = suffixOf(p, nameStart, nameCount, in: family) {
+            if inFamily, let suffix = suffixOf(p, nameStart, nameCount, in: family) {
                 currentSuffix = suffix
             } else {
                 try closeFamily(p, n)
@@ -1165,27 +1254,27 @@ struct ParserCore: Sendable {
                 currentSuffix = .none
             }
             suffixValid = true
+            // Set once per run of one family's samples (a TYPE line cannot follow samples).
+            sample.family = family.name
+            sample.type = family.type ?? .unknown
         }
         let suffix = currentSuffix
-        let declared = family!.type
+        let declared = family.type
         let type = declared ?? .unknown
-        let name = family!.name
-        family!.hasSamples = true
-        sample.family = name
-        sample.type = type
+        family.hasSamples = true
         let value = sample.value
         let at = lineStart
 
         var special: String?  // the label left out of the grouping key
         switch type {
         case .stateset:
-            guard sample.labelPairs.contains(where: { $0.name == name }) else { throw fail(Message.statesetLabel(name), at: at, p, n) }
+            guard sample.labelPairs.contains(where: { $0.name == family.name }) else { throw fail(Message.statesetLabel(family.name), at: at, p, n) }
             if valueRules && value != 0 && value != 1 { throw fail(Message.statesetValue, at: at, p, n) }
-            special = name
+            special = family.name
         case .info:
             if valueRules && value != 1 { throw fail(Message.infoValue, at: at, p, n) }
         case .summary where suffix == .none:
-            guard let q = quantileValue else { throw fail(Message.missingQuantile(name), at: at, p, n) }
+            guard let q = quantileValue else { throw fail(Message.missingQuantile(family.name), at: at, p, n) }
             guard let parsed = ParserCore.number(q, openMetrics: true), parsed >= 0, parsed <= 1 else {
                 throw fail(Message.badQuantileOM(q), at: quantileOffset, p, n)
             }
@@ -1196,7 +1285,7 @@ struct ParserCore: Sendable {
         }
         var bound = 0.0
         if suffix == .bucket {
-            guard let le = leValue else { throw fail(Message.missingLe(name), at: at, p, n) }
+            guard let le = leValue else { throw fail(Message.missingLe(family.name), at: at, p, n) }
             guard let parsed = ParserCore.number(le, openMetrics: true), !parsed.isNaN else {
                 throw fail(Message.badLeOM(le), at: leOffset, p, n)
             }
@@ -1238,84 +1327,116 @@ struct ParserCore: Sendable {
         if type != .info {
             for (k, h) in labelHashes.enumerated() where k != specialIndex { groupHash &+= h }
         }
-        var sameGroup = family!.hasGroup
+        var sameGroup = family.hasGroup
         if type != .info && sameGroup {
-            if groupHash != family!.groupHash {
+            if groupHash != family.groupHash {
                 sameGroup = false
             } else {
-                var k = 0
-                let group = family!.group
-                for (index, pair) in sample.labelPairs.enumerated() where index != specialIndex {
-                    if k >= group.count || group[k] != pair { sameGroup = false; break }
-                    k += 1
+                if !family.groupRead {
+                    family.group = ParserCore.groupKey(p, n, at: family.groupStart, family: family.name, info: false)
+                    family.groupRead = true
                 }
-                if k != group.count { sameGroup = false }
+                sameGroup = family.group.elementsEqual(groupKey(specialIndex: specialIndex))
             }
         }
         var newRun = !sameGroup
         if sameGroup {
-            let previous = family!.groupTimestamp
+            let previous = family.groupTimestamp
             if (previous == nil) != (seconds == nil) { throw fail(Message.timestampMix, at: at, p, n) }
             if let previous, let seconds, seconds < previous, type != .info {
                 throw fail(Message.timestampBackwards, at: at, p, n)
             }
             newRun = previous != seconds
         } else {
-            var key = type == .info ? [] : sample.labelPairs
-            if specialIndex >= 0 && type != .info { key.remove(at: specialIndex) }
-            if let seen = family!.seenGroups[groupHash] {
-                if seen == key || family!.collidingGroups.contains(key) {
-                    throw fail(Message.interleaved(name), at: at, p, n)
+            // A label set seen before in this family (not the current one) is an interleaved
+            // group; a hash seen before is checked against that line's labels, read again.
+            let earlier = family.seenGroups.starts(of: groupHash)
+            if !earlier.isEmpty {
+                let key: [Label] = type == .info ? [] : Array(groupKey(specialIndex: specialIndex))
+                for start in earlier where ParserCore.groupKey(p, n, at: start, family: family.name, info: type == .info) == key {
+                    throw fail(Message.interleaved(family.name), at: at, p, n)
                 }
-                family!.collidingGroups.append(key)
-            } else {
-                family!.seenGroups[groupHash] = key
             }
-            family!.group = key
-            family!.groupHash = groupHash
-            family!.hasGroup = true
+            let specialKind: GroupSpecial = switch special {
+            case nil: .none
+            case "le": .le
+            case "quantile": .quantile
+            default: .familyName
+            }
+            let start = GroupTable.Start(offset: lineStart, special: specialKind)
+            family.seenGroups.insert(groupHash, start)
+            // The group's labels are read again from this line only if the next sample's hash
+            // is the same (a histogram's next bucket): most groups are one sample, never copied.
+            family.groupStart = start
+            family.groupRead = false
+            family.groupHash = groupHash
+            family.hasGroup = true
         }
-        family!.groupTimestamp = seconds
+        family.groupTimestamp = seconds
 
         if valueRules && (type == .histogram || type == .gaugehistogram) {
-            if newRun || !family!.runActive {
-                if family!.runActive { try finishRun(p, n) }
-                family!.runActive = true
-                family!.runTimestamp = seconds
-                family!.lastBound = nil
-                family!.lastBucketValue = 0
-                family!.count = nil
-                family!.hasSum = false
-                family!.hasGsum = false
-                family!.negativeBuckets = false
-                family!.negativeGsum = false
+            if newRun || !family.runActive {
+                if family.runActive { try finishRun(&family, p, n) }
+                family.runActive = true
+                family.runTimestamp = seconds
+                family.lastBound = nil
+                family.lastBucketValue = 0
+                family.count = nil
+                family.hasSum = false
+                family.hasGsum = false
+                family.negativeBuckets = false
+                family.negativeGsum = false
             }
-            family!.runLineStart = lineStart
-            family!.runLine = lineNumber
+            family.runLineStart = lineStart
+            family.runLine = lineNumber
             switch suffix {
             case .bucket:
-                if bound < 0 { family!.negativeBuckets = true }
-                if let last = family!.lastBound, bound <= last { throw fail(Message.bucketsOutOfOrder, at: leOffset, p, n) }
-                if value < family!.lastBucketValue { throw fail(Message.bucketsDecreasing, at: at, p, n) }
-                family!.lastBound = bound
-                family!.lastBucketValue = value
+                if bound < 0 { family.negativeBuckets = true }
+                if let last = family.lastBound, bound <= last { throw fail(Message.bucketsOutOfOrder, at: leOffset, p, n) }
+                if value < family.lastBucketValue { throw fail(Message.bucketsDecreasing, at: at, p, n) }
+                family.lastBound = bound
+                family.lastBucketValue = value
             case .count, .gcount:
-                family!.count = value
+                family.count = value
             case .sum:
-                family!.hasSum = true
+                family.hasSum = true
             case .gsum:
-                family!.hasGsum = true
-                if value < 0 { family!.negativeGsum = true }
+                family.hasGsum = true
+                if value < 0 { family.negativeGsum = true }
             default:
                 break
             }
         }
     }
 
+    /// The sample's labels that identify its group: all but the one at `specialIndex`.
+    private func groupKey(specialIndex: Int) -> LazyMapSequence<LazyFilterSequence<EnumeratedSequence<[Label]>>, Label> {
+        sample.labelPairs.enumerated().lazy.filter { $0.offset != specialIndex }.map(\.element)
+    }
+
+    /// The group key of the sample line at `start` (a line that parsed before): its labels,
+    /// sorted, without the one its group leaves out.
+    static func groupKey(_ p: UnsafePointer<UInt8>, _ n: Int, at start: GroupTable.Start, family: String, info: Bool) -> [Label] {
+        guard !info else { return [] }
+        let special: String? = switch start.special {
+        case .none: nil
+        case .le: "le"
+        case .quantile: "quantile"
+        case .familyName: family
+        }
+        var i = start.offset
+        while i < n && isMetricNameChar(p[i]) { i += 1 }
+        guard i < n, p[i] == openBrace else { return [] }
+        i += 1
+        var reader = ParserCore(openMetrics: true, valueRules: false, file: nil)
+        var pairs: [Label] = []
+        guard (try? reader.parseLabels(p, n, &i, into: &pairs, cache: false)) != nil else { return [] }
+        return pairs.filter { $0.name != special }
+    }
+
     /// Checks of one histogram run, reported on the run's last line.
-    private mutating func finishRun(_ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) {
-        guard let f = family else { return }
-        family!.runActive = false
+    private func finishRun(_ f: inout OMFamily, _ p: UnsafePointer<UInt8>, _ n: Int) throws(ParseError) {
+        f.runActive = false
         let gauge = f.type == .gaugehistogram
         var message: String?
         if f.lastBound != .infinity {

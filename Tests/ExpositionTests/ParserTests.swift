@@ -260,6 +260,20 @@ import Testing
         #expect(ok[1].points.map(\.name) == ["h_bucket", "h_count", "h_sum", "h_created"])
     }
 
+    /// The table of label sets seen keeps every start under a hash, collisions included, and
+    /// grows without losing any.
+    @Test func groupTableKeepsCollidingStartsAndSurvivesGrowth() {
+        var table = GroupTable()
+        for k in 0..<1_000 { table.insert(UInt64(k) &* 0x9E37_79B9_7F4A_7C15, GroupTable.Start(offset: k, special: .none)) }
+        table.insert(42 &* 0x9E37_79B9_7F4A_7C15, GroupTable.Start(offset: 5_000, special: .le))
+        #expect(table.count == 1_001)
+        #expect(table.starts(of: 42 &* 0x9E37_79B9_7F4A_7C15).map(\.offset).sorted() == [42, 5_000])
+        #expect(table.starts(of: 7 &* 0x9E37_79B9_7F4A_7C15).map(\.offset) == [7])
+        #expect(table.starts(of: 123_456_789).isEmpty)
+        // Same upper 32 bits, another hash: not a match.
+        #expect(table.starts(of: (42 &* 0x9E37_79B9_7F4A_7C15) ^ 1).isEmpty)
+    }
+
     /// OpenMetrics groups samples by label set (minus le/quantile/the stateset label). The set is
     /// the same whatever order or spelling its labels are written in.
     @Test func openMetricsLabelSetsAreRecognisedWhateverTheSpelling() {
