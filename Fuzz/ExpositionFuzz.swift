@@ -1,6 +1,6 @@
 // libFuzzer entry for the exposition parser (Prometheus text 0.0.4 and OpenMetrics 1.0). Built by
 // scripts/fuzz together with Exposition's and ScopeCore's sources. Every input is parsed in both
-// dialects (OpenMetrics at both strictness levels), and beyond "no crash, no hang, no out-of-bounds
+// dialects at both strictness levels, and beyond "no crash, no hang, no out-of-bounds
 // read" it checks:
 //   - the pull parser (`next()`) and the visitor (`forEachSample`) see the same samples and fail
 //     with the same error;
@@ -17,6 +17,7 @@ import ScopeCore
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     check(bytes, .prometheusText, .specification)
+    check(bytes, .prometheusText, .prometheusCompatible)  // the last line may lack its line feed
     check(bytes, .openMetrics, .specification)
     check(bytes, .openMetrics, .prometheusCompatible)
     checkMetricsCheck(bytes)

@@ -143,7 +143,8 @@ public enum ExpositionStrictness: Sendable {
     /// What Prometheus's own scrape parser enforces: the same syntax, metadata, family grouping and
     /// label rules (`le`, `quantile`, stateset labels, exemplar placement), but not the value rules
     /// above, which real exposers break — Go's client writes a negative `_sum` and negative quantiles
-    /// for observations below zero. For scraping.
+    /// for observations below zero. Like it, the 0.0.4 format's last line may end at the end of the
+    /// body without a line feed (Pulsar's broker serves that). For scraping.
     case prometheusCompatible
 }
 
@@ -404,6 +405,8 @@ struct ParserCore: Sendable {
     let om: Bool
     /// OpenMetrics value rules (`ExpositionStrictness.specification`).
     let valueRules: Bool
+    /// The 0.0.4 format's last line may end at the end of the input, without a line feed.
+    let endEndsLine: Bool
     let file: String?
 
     var offset = 0
@@ -457,6 +460,9 @@ struct ParserCore: Sendable {
     init(openMetrics: Bool, valueRules: Bool, file: String?) {
         self.om = openMetrics
         self.valueRules = valueRules
+        // Prometheus's scrape parser takes the end of the body as the end of the last line (the
+        // Pulsar broker ends its /metrics without a line feed); Go's expfmt and promtool do not.
+        self.endEndsLine = !openMetrics && !valueRules
         self.file = file
         self.sample.type = openMetrics ? .unknown : .untyped
     }
@@ -686,13 +692,13 @@ struct ParserCore: Sendable {
                 }
             }
         }
-        if i >= n {
+        if i >= n && !endEndsLine {
             throw fail(Message.missingLineFeed, at: n, p, n)
         }
-        if p[i] != lf {  // not reached: every branch above stops at a line feed or the end
+        if i < n && p[i] != lf {  // not reached: every branch above stops at a line feed or the end
             throw fail(Message.afterTimestamp(ParserCore.quotedChar(p, i, n)), at: i, p, n)
         }
-        offset = i + 1
+        offset = min(n, i + 1)
         sample.name = nameCache.string
 
         if om {
@@ -1007,10 +1013,10 @@ struct ParserCore: Sendable {
         var eol = n
         if let found = memchr(p + hashAt, Int32(lf), n - hashAt) {
             eol = p.distance(to: found.assumingMemoryBound(to: UInt8.self))
-        } else {
+        } else if !endEndsLine {
             throw fail(Message.missingLineFeed, at: n, p, n)
         }
-        offset = eol + 1
+        offset = min(n, eol + 1)
         var i = hashAt + 1
         while i < eol && isBlank(p[i]) { i += 1 }
         let ks = i

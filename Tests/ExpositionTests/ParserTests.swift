@@ -260,6 +260,23 @@ import Testing
         #expect(ok[1].points.map(\.name) == ["h_bucket", "h_count", "h_sum", "h_created"])
     }
 
+    /// Prometheus's scrape parser takes the end of the body as the end of the last line (Pulsar's
+    /// broker ends /metrics without a line feed); the specification (and promtool) do not.
+    @Test func scrapesTakeTheEndOfTheBodyAsTheEndOfTheLastLine() throws {
+        let bodies: [(body: String, samples: Int)] = [
+            ("a 1", 1), ("a{x=\"1\",} 2 1583775788853", 1), ("a 1\n# HELP a x", 1), ("a 1\n# comment", 1), ("a{} 1\nb 2", 2),
+        ]
+        for (body, count) in bodies {
+            let families = try ExpositionParser.parseFamilies(body, dialect: .prometheusText, strictness: .prometheusCompatible)
+            #expect(families.flatMap(\.points).count == count, "\(body.debugDescription)")
+            #expect(throws: ParseError.self, "\(body.debugDescription) without the line feed is an error for check") {
+                _ = try ExpositionParser.parseFamilies(body, dialect: .prometheusText)
+            }
+        }
+        let last = try ExpositionParser.parseFamilies("a 1\nb 2.5 1583775788853", dialect: .prometheusText, strictness: .prometheusCompatible)
+        #expect(last.last?.points.first?.value == 2.5 && last.last?.points.first?.timestampMs == 1_583_775_788_853)
+    }
+
     /// The table of label sets seen keeps every start under a hash, collisions included, and
     /// grows without losing any.
     @Test func groupTableKeepsCollidingStartsAndSurvivesGrowth() {
