@@ -82,7 +82,7 @@ let package = Package(
         // Composition root: the run loops behind the CLI commands (produce, consume, demo, listings).
         .target(
             name: "StrmScopeApp",
-            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig", "ScopeUI", "Terminal", "Alerting",
+            dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig", "ScopeUI", "Markdown", "Terminal", "Alerting",
                            "OTLP", "Exporter",
                            .product(name: "Yams", package: "Yams")]
         ),
@@ -108,7 +108,7 @@ let package = Package(
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "ScopeUI"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
-        .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig"]),
+        .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig", "ScopeUI", "Markdown"]),
         // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(
             name: "CLITests",

@@ -4,6 +4,7 @@ import Glibc
 import Alerting
 import Collectors
 import Foundation
+import Markdown
 import ScopeCore
 import ScopeUI
 import SeriesStore
@@ -211,10 +212,14 @@ public enum ScopeRunner {
 
 /// The runbook of an alert: a relative `runbook_url` is read only from the runbook folders
 /// (`RunbookLocation`); a web link is shown as what to open (and is the title's hyperlink); a URL
-/// that is refused says why.
+/// that is refused says why. The pages written here carry data (the alert's summary, the URL, both
+/// from labels a scrape target controls) as literal text, never as Markdown: no link in a summary
+/// becomes a hyperlink.
 func runbookView(for alert: ScopeAlert, folders: [String]) -> RunbookView {
+    let heading = "# " + markdownLiteral(alert.name)
+    let summary = markdownLiteral(alert.summary)
     guard let url = alert.runbookURL, !url.isEmpty else {
-        return RunbookView(title: alert.name, text: "# \(alert.name)\n\nThis alert has no runbook_url annotation.\n\n\(alert.summary)")
+        return RunbookView(title: alert.name, text: "\(heading)\n\nThis alert has no runbook\\_url annotation.\n\n\(summary)")
     }
     let note: String
     switch RunbookLocation.locate(url, folders: folders, workingDirectory: FileManager.default.currentDirectoryPath) {
@@ -224,8 +229,9 @@ func runbookView(for alert: ScopeAlert, folders: [String]) -> RunbookView {
         }
         note = "It could not be read."
     case .web(let link):
+        // Percent-encoded (no blank, no line break): safe as a code block, and copyable from it.
         return RunbookView(title: alert.name, text: """
-            # \(alert.name)
+            \(heading)
 
             The runbook is at:
 
@@ -233,21 +239,21 @@ func runbookView(for alert: ScopeAlert, folders: [String]) -> RunbookView {
 
             Open it in a browser.
 
-            \(alert.summary)
+            \(summary)
             """, url: link)
     case .refused(let reason):
         note = "It was not opened: \(reason)."
     }
     return RunbookView(title: alert.name, text: """
-        # \(alert.name)
+        \(heading)
 
-        The runbook_url is:
+        The runbook\\_url is:
 
-            \(url)
+        \(markdownLiteral(url))
 
-        \(note)
+        \(markdownLiteral(note))
 
-        \(alert.summary)
+        \(summary)
         """)
 }
 
