@@ -361,6 +361,16 @@ struct GroupTable: Sendable {
 /// The label a sample's group leaves out.
 enum GroupSpecial: UInt8, Sendable {
     case none, le, quantile, familyName
+
+    /// The label's name (a stateset's label is named after its family).
+    func label(family: String) -> String? {
+        switch self {
+        case .none: nil
+        case .le: "le"
+        case .quantile: "quantile"
+        case .familyName: family
+        }
+    }
 }
 
 /// OpenMetrics: the family being read.
@@ -1271,12 +1281,12 @@ struct ParserCore: Sendable {
         let value = sample.value
         let at = lineStart
 
-        var special: String?  // the label left out of the grouping key
+        var special = GroupSpecial.none  // the label left out of the grouping key
         switch type {
         case .stateset:
             guard sample.labelPairs.contains(where: { $0.name == family.name }) else { throw fail(Message.statesetLabel(family.name), at: at, p, n) }
             if valueRules && value != 0 && value != 1 { throw fail(Message.statesetValue, at: at, p, n) }
-            special = family.name
+            special = .familyName
         case .info:
             if valueRules && value != 1 { throw fail(Message.infoValue, at: at, p, n) }
         case .summary where suffix == .none:
@@ -1285,7 +1295,7 @@ struct ParserCore: Sendable {
                 throw fail(Message.badQuantileOM(q), at: quantileOffset, p, n)
             }
             if valueRules && value < 0 { throw fail(Message.negativeQuantileValue, at: at, p, n) }
-            special = "quantile"
+            special = .quantile
         default:
             break
         }
@@ -1297,7 +1307,7 @@ struct ParserCore: Sendable {
             }
             if parsed == .infinity && le != "+Inf" { throw fail(Message.nonCanonicalInf(le), at: leOffset, p, n) }
             bound = parsed
-            special = "le"
+            special = .le
         }
         if valueRules {
             switch suffix {
@@ -1323,8 +1333,8 @@ struct ParserCore: Sendable {
         // Grouping: one label set's samples together; timestamps within it present or absent
         // throughout, never going backwards (info excepted).
         var specialIndex = -1
-        if let special {
-            for (k, pair) in sample.labelPairs.enumerated() where pair.name == special {
+        if let specialLabel = special.label(family: family.name) {
+            for (k, pair) in sample.labelPairs.enumerated() where pair.name == specialLabel {
                 specialIndex = k
                 break
             }
@@ -1363,13 +1373,7 @@ struct ParserCore: Sendable {
                     throw fail(Message.interleaved(family.name), at: at, p, n)
                 }
             }
-            let specialKind: GroupSpecial = switch special {
-            case nil: .none
-            case "le": .le
-            case "quantile": .quantile
-            default: .familyName
-            }
-            let start = GroupTable.Start(offset: lineStart, special: specialKind)
+            let start = GroupTable.Start(offset: lineStart, special: special)
             family.seenGroups.insert(groupHash, start)
             // The group's labels are read again from this line only if the next sample's hash
             // is the same (a histogram's next bucket): most groups are one sample, never copied.
@@ -1424,12 +1428,7 @@ struct ParserCore: Sendable {
     /// sorted, without the one its group leaves out.
     static func groupKey(_ p: UnsafePointer<UInt8>, _ n: Int, at start: GroupTable.Start, family: String, info: Bool) -> [Label] {
         guard !info else { return [] }
-        let special: String? = switch start.special {
-        case .none: nil
-        case .le: "le"
-        case .quantile: "quantile"
-        case .familyName: family
-        }
+        let special = start.special.label(family: family)
         var i = start.offset
         while i < n && isMetricNameChar(p[i]) { i += 1 }
         guard i < n, p[i] == openBrace else { return [] }

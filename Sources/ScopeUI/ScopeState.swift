@@ -121,6 +121,11 @@ public struct RunbookView: Sendable, Equatable {
         return RunbookLayout(document, width: width, monochrome: monochrome)
     }
 
+    /// The cache is not part of what the view is.
+    public static func == (a: RunbookView, b: RunbookView) -> Bool {
+        a.title == b.title && a.document == b.document && a.url == b.url && a.scroll == b.scroll && a.maxScroll == b.maxScroll
+    }
+
     public init(title: String, text: String, url: String? = nil) {
         self.title = title
         self.url = url
