@@ -61,6 +61,11 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Sources: HTTP client, scrapes, the Prometheus HTTP API, the embedded log.
         .target(name: "Collectors", dependencies: ["ScopeCore", "CCurl", "SeriesStore", "StreamLog", "Exposition", "PromQL"]),
+        // librdkafka, the Kafka client behind `--kafka` (no Kafka protocol code of our own).
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // The direct Kafka source: a read-only observer of a cluster (metadata, offsets, groups),
+        // its answers mapped to kafka_exporter's series and to rebalance events.
+        .target(name: "KafkaDirect", dependencies: ["ScopeCore", "SeriesStore", "CRdKafka"]),
         // zlib, for gzip bodies: OTLP requests in (bounded inflate) and out (deflate).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Gzip", dependencies: ["CZlib"]),
@@ -83,13 +88,13 @@ let package = Package(
         .target(
             name: "StrmScopeApp",
             dependencies: ["ScopeCore", "StreamLog", "Exposition", "SeriesStore", "PromQL", "Collectors", "YAMLConfig", "ScopeUI", "Markdown", "Terminal", "Alerting",
-                           "OTLP", "Exporter",
+                           "OTLP", "Exporter", "KafkaDirect",
                            .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "strmscope",
             dependencies: [
-                "StrmScopeApp", "StreamLog", "ScopeCore", "Alerting", "Exporter", "Collectors",
+                "StrmScopeApp", "StreamLog", "ScopeCore", "Alerting", "Exporter", "Collectors", "KafkaDirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -107,6 +112,7 @@ let package = Package(
         .testTarget(name: "ExporterTests", dependencies: ["Exporter", "OTLP", "Gzip", "ScopeCore", "SeriesStore",
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "ScopeUI"]),
+        .testTarget(name: "KafkaDirectTests", dependencies: ["KafkaDirect", "ScopeCore", "SeriesStore"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
         .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig", "ScopeUI", "Markdown"]),
         // Help text and argument validation of the executable's commands, without spawning it.

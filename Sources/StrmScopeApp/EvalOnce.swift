@@ -17,6 +17,7 @@ enum EvalOnce {
     struct Sources {
         var log: EmbeddedLogSource?
         var scraper: Scraper
+        var kafka: KafkaCluster?
         var lagEstimator: LagTimeEstimator?
         var follower: PrometheusBackfill.Follower?
         /// The time spans of the loaded exposition files' samples.
@@ -84,6 +85,12 @@ enum EvalOnce {
         if !options.scrapeURLs.isEmpty {
             historyFrom = now
             withoutHistory.append("--scrape")
+        }
+        if let kafka = sources.kafka {
+            // A cluster answers with the present only.
+            kafka.collect(atMs: now)
+            historyFrom = now
+            withoutHistory.append("--kafka")
         }
         if sources.hasReceiver {
             historyFrom = now

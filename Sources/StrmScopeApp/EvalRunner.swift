@@ -6,6 +6,7 @@ import Collectors
 import Exporter
 import Exposition
 import Foundation
+import KafkaDirect
 import PromQL
 import ScopeCore
 import SeriesStore
@@ -17,6 +18,8 @@ public struct EvalOptions: Sendable {
     public var ruleFiles: [String]
     public var logDirectory: String?
     public var scrapeURLs: [String] = []
+    /// A Kafka cluster read directly every round (`--kafka`).
+    public var kafka: KafkaOptions?
     /// Exposition files loaded once at start (samples without a timestamp are stamped then).
     public var files: [String] = []
     /// A Prometheus-compatible server whose raw series the rules read (fetched incrementally).
@@ -71,7 +74,9 @@ public enum EvalRunner {
         let logSource = try options.logDirectory.map { EmbeddedLogSource(log: try StreamLog.open(directory: $0, readOnly: true), store: store) }
         let scraper = Scraper(store: store, report: { writeError("strmscope: warning: \($0)") })
         // Scraped exporters and servers have offsets only: lag in seconds is estimated from them.
-        let lagEstimator = options.scrapeURLs.isEmpty && options.prometheusURL == nil ? nil : LagTimeEstimator(store: store)
+        let estimatesLag = !options.scrapeURLs.isEmpty || options.prometheusURL != nil || (options.kafka.map { $0.lagTime != .off } ?? false)
+        let lagEstimator = estimatesLag ? LagTimeEstimator(store: store) : nil
+        let kafka = try options.kafka.map { KafkaCluster(source: try KafkaSource(options: $0), store: store) }
         let follower = options.prometheusURL.map { url in
             let recorded = Set(groups.flatMap(\.rules).compactMap { rule -> String? in
                 if case .record(let name) = rule.kind { return name }
@@ -89,7 +94,7 @@ public enum EvalRunner {
         var policy = AlertSendPolicy(evaluationIntervalMs: options.intervalMs)
         if options.once {
             let sources = EvalOnce.Sources(
-                log: logSource, scraper: scraper, lagEstimator: lagEstimator, follower: follower, fileSpans: fileSpans,
+                log: logSource, scraper: scraper, kafka: kafka, lagEstimator: lagEstimator, follower: follower, fileSpans: fileSpans,
                 hasReceiver: receiver != nil)
             let verdict = try EvalOnce.run(options, groups: groups, evaluator: evaluator, sources: sources, sink: sink, clock: clock)
             let alerts = policy.due(evaluator.keptAlerts(), atMs: clock.nowMs())
@@ -107,6 +112,7 @@ public enum EvalRunner {
                 // Sources are read once per round: every group due now sees the same data.
                 logSource?.collect(atMs: now)
                 for url in options.scrapeURLs { scraper.scrape(ScrapeTarget(url: url, job: "scrape", limits: options.scrapeLimits), atMs: now) }
+                kafka?.collect(atMs: now)
                 do { try follower?.update(atMs: now) } catch {
                     // A server that is down for a round: the rules see no new data, as with a failed scrape.
                     if options.once { throw CommandError("\(options.prometheusURL ?? ""): \(error)") }
@@ -257,5 +263,16 @@ final class AlertmanagerSender: @unchecked Sendable {
                 backoffMs = min(backoffMs * 2, 30_000)
             }
         }
+    }
+}
+
+/// `--kafka` for eval: collections into the rules' store, each new problem (and the recovery)
+/// said once on stderr.
+struct KafkaCluster {
+    let source: KafkaSource
+    let store: SeriesStore
+
+    func collect(atMs nowMs: Int64) {
+        if let news = source.collect(into: store, atMs: nowMs).news { writeError("strmscope: warning: \(news)") }
     }
 }

@@ -2,6 +2,7 @@ import Collectors
 import Exporter
 import Exposition
 import Foundation
+import KafkaDirect
 import OTLP
 import ScopeCore
 import StreamLog
@@ -10,6 +11,8 @@ import Synchronization
 public struct ExportOptions: Sendable {
     public var logDirectory: String?
     public var scrapeURLs: [String] = []
+    /// A Kafka cluster read directly every interval (`--kafka`).
+    public var kafka: KafkaOptions?
     public var otlpListen: ListenAddress?
     public var receiver = OTLPReceiver.Options()
     /// nil: only /metrics is served (an OTLP → Prometheus bridge).
@@ -41,6 +44,7 @@ public enum ExportRunner {
         metrics.declare("strmscope_scrape_failures_total", type: .counter,
                         help: "Failed scrapes by target and reason (a limit's name, parse, or the request failing).", labels: [])
         let log = try options.logDirectory.map { try StreamLog.open(directory: $0, readOnly: true) }
+        let kafka = try options.kafka.map { try KafkaSource(options: $0) }
         let received = options.otlpListen == nil ? nil : ReceivedSeries(metrics: metrics)
         let report: @Sendable (String) -> Void = { writeError("strmscope: warning: \($0)") }
 
@@ -90,6 +94,14 @@ public enum ExportRunner {
                 log.refreshFromWriter()
                 families += log.metricFamilies().map { labelled($0, job: "strmscope", instance: "embedded-log") }
                 metrics.set("strmscope_collect_duration_seconds", ["source": "log"], Double(monotonicNanos() - started) / 1e9)
+            }
+            if let kafka {
+                let started = monotonicNanos()
+                let collection = kafka.collect(atMs: now)
+                let instance = kafka.client.options.bootstrap
+                families += collection.families.map { labelled($0, job: "kafka", instance: instance) }
+                metrics.set("strmscope_collect_duration_seconds", ["source": "kafka"], Double(monotonicNanos() - started) / 1e9)
+                if let news = collection.news { report(news) }
             }
             for url in options.scrapeURLs {
                 families += scrape(url, timeoutMs: min(options.timeoutMs, options.intervalMs), limits: options.scrapeLimits, metrics: metrics,

@@ -2,6 +2,7 @@ import Alerting
 import Collectors
 import Exposition
 import Foundation
+import KafkaDirect
 import PromQL
 import ScopeCore
 import SeriesStore
@@ -16,6 +17,8 @@ public struct QueryOptions: Sendable {
     public var scrapeURLs: [String] = []
     /// An embedded log directory, sampled once (read-only).
     public var logDirectory: String?
+    /// A Kafka cluster, read once directly (`--kafka`).
+    public var kafka: KafkaOptions?
     /// A Prometheus-compatible server that evaluates the query itself…
     public var prometheusURL: String?
     /// …or, with this, only serves the raw series: strmscope's engine evaluates.
@@ -95,6 +98,10 @@ public enum QueryRunner {
         for url in options.scrapeURLs {
             scraper.scrape(ScrapeTarget(url: url, job: "scrape", limits: options.scrapeLimits), atMs: options.timeMs ?? now)
         }
+        if let kafka = options.kafka {
+            // As a failed scrape: `up` is 0 and the reason is on stderr, the query still answers.
+            if let problem = try KafkaSource(options: kafka).collect(into: store, atMs: options.timeMs ?? now).problem { report(problem) }
+        }
         if let url = options.prometheusURL {
             let expression = try PromQL.parse(options.expression)
             let (start, end) = options.range.map { ($0.startMs, $0.endMs) } ?? (options.timeMs ?? now, options.timeMs ?? now)
@@ -137,8 +144,8 @@ public enum QueryRunner {
     }
 
     static func remote(_ options: QueryOptions, url: String, now: Int64) throws -> QueryResult {
-        guard options.files.isEmpty, options.scrapeURLs.isEmpty, options.logDirectory == nil else {
-            throw CommandError("--prometheus evaluates on the server: to combine it with --file, --scrape or --log, add --backfill")
+        guard options.files.isEmpty, options.scrapeURLs.isEmpty, options.logDirectory == nil, options.kafka == nil else {
+            throw CommandError("--prometheus evaluates on the server: to combine it with --file, --scrape, --log or --kafka, add --backfill")
         }
         let client = PrometheusAPIClient(baseURL: url)
         if let range = options.range {

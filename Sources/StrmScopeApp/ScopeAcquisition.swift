@@ -1,6 +1,7 @@
 import Alerting
 import Collectors
 import Foundation
+import KafkaDirect
 import PromQL
 import ScopeCore
 import ScopeUI
@@ -16,6 +17,16 @@ public enum ScopeSourceKind: Sendable {
     case scrape([String])
     /// A Prometheus-compatible server that evaluates the dashboard's expressions itself.
     case prometheus(String)
+    /// A Kafka cluster read directly every tick (`--kafka`), with its groups' rebalances.
+    case kafka(KafkaOptions)
+
+    /// The source reports rebalances itself, rather than leaving them to be read off metrics.
+    var hasOwnEvents: Bool {
+        switch self {
+        case .log, .kafka: true
+        case .scrape, .prometheus: false
+        }
+    }
 }
 
 /// The scope's acquisition: every tick it collects the sources, evaluates each trace's
@@ -26,6 +37,7 @@ public final class ScopeAcquisition: @unchecked Sendable {
     let store: SeriesStore
     private let source: ScopeSourceKind
     private let logSource: EmbeddedLogSource?
+    private let kafkaSource: KafkaSource?
     private let scraper: Scraper
     /// Lag in seconds for scraped offsets (the embedded log has the exact figure).
     private let lagEstimator: LagTimeEstimator
@@ -82,6 +94,7 @@ public final class ScopeAcquisition: @unchecked Sendable {
         scraper = Scraper(store: store, report: { line in problems.withLock { $0.append(line) } })
         lagEstimator = LagTimeEstimator(store: store)
         if case .log(let log) = source { logSource = EmbeddedLogSource(log: log, store: store) } else { logSource = nil }
+        if case .kafka(let options) = source { kafkaSource = try KafkaSource(options: options) } else { kafkaSource = nil }
         var parsed: [[Expr]] = []
         for channel in dashboard.channels {
             // Dashboard.load already checked every expression.
@@ -194,10 +207,13 @@ public final class ScopeAcquisition: @unchecked Sendable {
             }
             problem = scrapeProblems.values.sorted().first.map { "scrape failed: \($0)" }
             lagEstimator.update(atMs: nowMs)
+        case .kafka(let options):
+            problem = kafkaSource?.collect(into: store, atMs: nowMs).problem
+            if options.lagTime != .off { lagEstimator.update(atMs: nowMs) }
         case .prometheus:
             break
         }
-        if case .log = source {} else {
+        if !source.hasOwnEvents {
             for event in rebalances.observe(atMs: nowMs, members: groupValues(RebalanceDetector.membersQuery, atMs: nowMs),
                                             rebalances: groupValues(RebalanceDetector.rebalancesQuery, atMs: nowMs)) {
                 store.appendEvent(event)

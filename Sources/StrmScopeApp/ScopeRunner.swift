@@ -4,6 +4,7 @@ import Glibc
 import Alerting
 import Collectors
 import Foundation
+import KafkaDirect
 import Markdown
 import ScopeCore
 import ScopeUI
@@ -20,6 +21,7 @@ public struct ScopeOptions: Sendable {
         case log(directory: String)
         case scrape([String])
         case prometheus(String)
+        case kafka(KafkaOptions)
     }
 
     public var source: Source
@@ -125,6 +127,9 @@ public enum ScopeRunner {
         case .prometheus(let url):
             workload = nil
             sourceKind = .prometheus(url)
+        case .kafka(let kafka):
+            workload = nil
+            sourceKind = .kafka(kafka)
         }
         let acquisition = try ScopeAcquisition(dashboard: options.dashboard, source: sourceKind, ruleGroups: options.ruleGroups,
                                                queryTimeoutMs: options.queryTimeoutMs, scrapeLimits: options.scrapeLimits,
@@ -308,8 +313,10 @@ final class AcquisitionThread: @unchecked Sendable {
         thread.start()
     }
 
+    /// Waits for the tick under way, but not past 400 ms: a collection blocked on a cluster that
+    /// stopped answering must not hold up quitting (the process exits around it).
     func stop() {
         stopping.signal()
-        finished.wait()
+        _ = finished.wait(timeout: .now() + .milliseconds(400))
     }
 }

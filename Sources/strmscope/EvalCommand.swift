@@ -11,7 +11,7 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Rule files are Prometheus rule files (Dashboards/alerts.yml is the shipped pack). The \
             sources are read every evaluation (--log samples an embedded log, --scrape fetches \
-            /metrics, --file loads exposition files once at start, --prometheus fetches the raw series the rules read from a server, the first \
+            /metrics, --kafka reads a Kafka cluster directly, --file loads exposition files once at start, --prometheus fetches the raw series the rules read from a server, the first \
             time up to 6h back, then only what is new) and every group is evaluated at its interval (default --interval) with \
             Prometheus's semantics: pending for `for`, firing, resolved, keep_firing_for. Each \
             transition is one JSON line (alertname, state, labels, annotations, value, \
@@ -25,7 +25,7 @@ struct EvalCommand: ParsableCommand {
             the window their `for` and `keep_firing_for` span, ending now; it prints one JSON \
             line per pending or firing alert and exits 0 when nothing fires, 1 when something \
             fires, 2 on an error (bad rule file, unreadable source), 3 when nothing fires but an \
-            alert is pending only because a source without history (--scrape, --otlp-listen) \
+            alert is pending only because a source without history (--scrape, --kafka, --otlp-listen) \
             could not show its `for` (its line says "for_unmet_no_history": true). Without it, \
             eval runs until SIGINT/SIGTERM (or --duration) and exits 0.
 
@@ -48,6 +48,9 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .customLong("file"), help: ArgumentHelp("An exposition file loaded once at start (repeatable).", valueName: "path"))
     var files: [String] = []
+
+    @OptionGroup(title: "Kafka cluster (read directly every evaluation)")
+    var kafka: KafkaSourceOptions
 
     @Option(name: .customLong("prometheus"), help: ArgumentHelp(
         "Read the raw series the rules need from this Prometheus-compatible server (first 6h, then incrementally).", valueName: "url"))
@@ -89,8 +92,8 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         try validateQueryTimeout(queryTimeout)
         if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
-        if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil && files.isEmpty && otlp.listen == nil {
-            throw ValidationError("name a source: --log DIR, --scrape URL, --prometheus URL, --file PATH or --otlp-listen HOST:PORT")
+        if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil && files.isEmpty && otlp.listen == nil && kafka.bootstrap == nil {
+            throw ValidationError("name a source: --log DIR, --scrape URL, --kafka HOST:PORT, --prometheus URL, --file PATH or --otlp-listen HOST:PORT")
         }
         guard let ms = parseDurationMs(interval), ms >= 100 else { throw ValidationError("--interval: \"\(interval)\" is not a duration of at least 100ms") }
         if let duration, parseDurationMs(duration) == nil { throw ValidationError("--duration: \"\(duration)\" is not a duration (examples: 30s, 5m)") }
@@ -121,6 +124,7 @@ struct EvalCommand: ParsableCommand {
         }
         let status: Int32
         do {
+            options.kafka = try kafka.options(timeoutMs: Int(min(10_000, max(1_000, options.intervalMs))))
             if let address = otlp.address { options.otlp = OTLPListen(address: address, options: try otlp.receiverOptions()) }
             status = try EvalRunner.run(options, output: StandardOutput())
         } catch {

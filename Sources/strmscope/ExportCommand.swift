@@ -9,7 +9,8 @@ struct ExportCommand: ParsableCommand {
         abstract: "Sidecar: push what strmscope collects as OTLP/HTTP metrics and serve it on /metrics.",
         discussion: """
             Every --interval the sources are collected: --log samples an embedded log, --scrape \
-            fetches /metrics URLs, --otlp-listen receives OTLP pushed by instrumented services \
+            fetches /metrics URLs, --kafka reads a Kafka cluster directly (kafka_exporter's series, \
+            plus group state and rebalance counts), --otlp-listen receives OTLP pushed by instrumented services \
             (mapped to Prometheus series by OpenTelemetry's compatibility rules). The result is \
             served on --listen at /metrics (Prometheus text, or OpenMetrics when asked for), with \
             strmscope's own metrics (queue depth, dropped batches and points, OTLP requests by \
@@ -30,6 +31,7 @@ struct ExportCommand: ParsableCommand {
                 --header "Authorization=Bearer $TOKEN" \\
                 --resource deployment.environment=prod
               strmscope export --otlp-listen 127.0.0.1:4318 --listen 127.0.0.1:9464
+              strmscope export --kafka 10.0.0.5:9092 --listen 0.0.0.0:9464
             """)
 
     @Option(name: .customLong("log"), help: ArgumentHelp("An embedded log directory to read (read-only).", valueName: "dir"))
@@ -37,6 +39,9 @@ struct ExportCommand: ParsableCommand {
 
     @Option(name: .customLong("scrape"), help: ArgumentHelp("A /metrics URL to scrape every interval (repeatable).", valueName: "url"))
     var scrapeURLs: [String] = []
+
+    @OptionGroup(title: "Kafka cluster (read directly every interval)")
+    var kafka: KafkaSourceOptions
 
     @OptionGroup(title: "Scrape limits (per target)")
     var scrapeLimits: ScrapeLimitOptions
@@ -70,8 +75,8 @@ struct ExportCommand: ParsableCommand {
     var shutdownTimeout: String = "5s"
 
     func validate() throws {
-        if logDirectory == nil && scrapeURLs.isEmpty && otlp.listen == nil {
-            throw ValidationError("name a source: --log DIR, --scrape URL or --otlp-listen HOST:PORT")
+        if logDirectory == nil && scrapeURLs.isEmpty && otlp.listen == nil && kafka.bootstrap == nil {
+            throw ValidationError("name a source: --log DIR, --scrape URL, --kafka HOST:PORT or --otlp-listen HOST:PORT")
         }
         guard let ms = parseDurationMs(interval), ms >= 100 else { throw ValidationError("--interval: \"\(interval)\" is not a duration of at least 100ms") }
         for (flag, value) in [("--timeout", timeout), ("--shutdown-timeout", shutdownTimeout)] {
@@ -97,6 +102,7 @@ struct ExportCommand: ParsableCommand {
         options.endpoint = endpoint
         options.intervalMs = parseDurationMs(interval)!
         options.timeoutMs = parseDurationMs(timeout)!
+        options.kafka = try kafka.options(timeoutMs: Int(min(options.timeoutMs, options.intervalMs)))
         options.shutdownTimeoutMs = parseDurationMs(shutdownTimeout)!
         options.queueSize = queueSize
         options.scrapeLimits = scrapeLimits.limits

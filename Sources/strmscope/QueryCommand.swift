@@ -7,12 +7,13 @@ import StrmScopeApp
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "Evaluate a PromQL expression on metrics from files, scrapes, the log or a Prometheus server.",
+        abstract: "Evaluate a PromQL expression on metrics from files, scrapes, the log, a Kafka cluster or a Prometheus server.",
         discussion: """
             The sources are loaded into a fresh in-memory store and the expression is evaluated \
             by strmscope's own engine (Prometheus 2.42 semantics): --file reads exposition files \
             with timestamps (OpenMetrics when the file ends with `# EOF`), --scrape fetches /metrics \
-            URLs once, --log samples an embedded log once. --prometheus instead sends the query to \
+            URLs once, --log samples an embedded log once, --kafka reads a Kafka cluster once \
+            (kafka_exporter's series: offsets, committed offsets, lag, group members and state). --prometheus instead sends the query to \
             a Prometheus-compatible server; with --backfill the server only supplies the raw \
             series the expression reads and strmscope's engine evaluates. An instant query runs at --time (default now); \
             --start, --end and --step make it a range query. Times: now, now-15m, unix seconds or \
@@ -21,6 +22,8 @@ struct QueryCommand: ParsableCommand {
             Examples:
               strmscope query --log /tmp/l 'sum by (topic) (kafka_consumergroup_lag)'
               strmscope query --scrape http://localhost:9308/metrics 'up'
+              strmscope query --kafka 10.0.0.5:9092 \\
+                'sum by (consumergroup) (kafka_consumergroup_lag)'
               strmscope query --file data.om --start now-1h --end now --step 1m \\
                 --json 'rate(strm_records_produced_total[5m])'
             """)
@@ -36,6 +39,9 @@ struct QueryCommand: ParsableCommand {
 
     @Option(name: .customLong("log"), help: ArgumentHelp("An embedded log directory to sample (read-only).", valueName: "dir"))
     var logDirectory: String?
+
+    @OptionGroup(title: "Kafka cluster (read once, directly)")
+    var kafka: KafkaSourceOptions
 
     @Option(name: .customLong("prometheus"), help: ArgumentHelp("Evaluate on this Prometheus-compatible server instead.", valueName: "url"))
     var prometheusURL: String?
@@ -66,8 +72,8 @@ struct QueryCommand: ParsableCommand {
 
     func validate() throws {
         try validateQueryTimeout(queryTimeout)
-        if files.isEmpty && scrapeURLs.isEmpty && logDirectory == nil && prometheusURL == nil {
-            throw ValidationError("name at least one source: --file, --scrape, --log or --prometheus")
+        if files.isEmpty && scrapeURLs.isEmpty && logDirectory == nil && prometheusURL == nil && kafka.bootstrap == nil {
+            throw ValidationError("name at least one source: --file, --scrape, --log, --kafka or --prometheus")
         }
         if backfill && prometheusURL == nil { throw ValidationError("--backfill needs --prometheus URL") }
         let range = [start, end, step].compactMap { $0 }
@@ -89,6 +95,7 @@ struct QueryCommand: ParsableCommand {
         options.scrapeURLs = scrapeURLs
         options.logDirectory = logDirectory
         options.prometheusURL = prometheusURL
+        options.kafka = try kafka.options(timeoutMs: 10_000)
         options.backfill = backfill
         options.json = json
         options.timeoutMs = parseDurationMs(queryTimeout)!

@@ -11,9 +11,10 @@ struct ScopeCommand: ParsableCommand {
         discussion: """
             Without a source it runs the demo workload in-process (topic orders, consumer group \
             billing, dead letters to orders.dlq) with faults on a schedule; keys k, s, p, b inject \
-            them (kill a member, slow consumer, poison burst, producer burst). With --log, --scrape \
-            or --prometheus it shows real data through the same dashboard: every channel is a \
-            PromQL expression on kafka_exporter's metric names.
+            them (kill a member, slow consumer, poison burst, producer burst). With --log, --scrape, \
+            --kafka or --prometheus it shows real data through the same dashboard: every channel is a \
+            PromQL expression on kafka_exporter's metric names. --kafka reads a Kafka or Redpanda \
+            cluster itself (offsets, groups, lag, and rebalances as R markers), no exporter needed.
 
             The alert panel lists firing and pending alerts of the built-in pack (or --rules), \
             evaluated on the same data; alert transitions are markers on the time axis. Tab selects \
@@ -27,6 +28,7 @@ struct ScopeCommand: ParsableCommand {
               strmscope
               strmscope scope --log /tmp/demo
               strmscope scope --scrape http://localhost:9308/metrics
+              strmscope scope --kafka 10.0.0.5:9092 --kafka-config-file client.properties
               strmscope scope --prometheus http://localhost:9090 --dashboard my.yml
             """)
 
@@ -38,6 +40,9 @@ struct ScopeCommand: ParsableCommand {
 
     @Option(name: .customLong("scrape"), help: ArgumentHelp("Scrape this /metrics URL every refresh (repeatable).", valueName: "url"))
     var scrapeURLs: [String] = []
+
+    @OptionGroup(title: "Kafka cluster (read directly every refresh)")
+    var kafka: KafkaSourceOptions
 
     @Option(name: .customLong("prometheus"), help: ArgumentHelp("Evaluate the dashboard on this Prometheus-compatible server.", valueName: "url"))
     var prometheusURL: String?
@@ -91,8 +96,8 @@ struct ScopeCommand: ParsableCommand {
 
     func validate() throws {
         try validateQueryTimeout(queryTimeout)
-        let sources = [logDirectory != nil, !scrapeURLs.isEmpty, prometheusURL != nil].filter { $0 }.count
-        if sources > 1 { throw ValidationError("choose one source: --log, --scrape or --prometheus") }
+        let sources = [logDirectory != nil, !scrapeURLs.isEmpty, prometheusURL != nil, kafka.bootstrap != nil].filter { $0 }.count
+        if sources > 1 { throw ValidationError("choose one source: --log, --scrape, --kafka or --prometheus") }
         if prometheusURL != nil && otlp.listen != nil {
             throw ValidationError("--otlp-listen feeds the scope's own store; with --prometheus the server's data is drawn instead")
         }
@@ -117,6 +122,8 @@ struct ScopeCommand: ParsableCommand {
                 source = .scrape(scrapeURLs)
             } else if let prometheusURL {
                 source = .prometheus(prometheusURL)
+            } else if let cluster = try kafka.options(timeoutMs: Int(max(1_000, min(10_000, 2 * board.refreshMs)))) {
+                source = .kafka(cluster)
             } else {
                 let directory = try demoDirectory ?? makePrivateTemporaryDirectory(prefix: "strmscope-scope")
                 if demoDirectory == nil { temporary = directory }

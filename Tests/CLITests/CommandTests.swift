@@ -28,7 +28,7 @@ import Testing
 
     @Test func scopeHelpListsTheKeys() {
         let help = StrmScope.helpMessage(for: ScopeCommand.self, columns: 100)
-        for key in ["space stop/run", "TIME/DIV", "V/DIV", "trigger", "quit", "--scrape", "--prometheus", "--log", "--ascii"] {
+        for key in ["space stop/run", "TIME/DIV", "V/DIV", "trigger", "quit", "--scrape", "--prometheus", "--log", "--kafka", "--ascii"] {
             #expect(help.contains(key), "scope --help does not mention \(key)")
         }
         #expect(!help.contains("full-repaint"), "the measurement flag stays hidden")
@@ -118,6 +118,25 @@ import Testing
         #expect(parseError(["query", "--log", "d", "--start", "now-1h", "up"])?.contains("needs all of --start, --end and --step") == true)
         #expect(parseError(["query", "--log", "d", "--time", "soon", "up"])?.contains("\"soon\" is not a time") == true)
         #expect(parseError(["query", "--log", "d", "--start", "now-1h", "--end", "now", "--step", "-5", "up"])?.contains("--step") == true)
+    }
+
+    @Test func kafkaArgumentsAreChecked() {
+        #expect(parseError(["query", "--kafka", "broker", "up"])?.contains("\"broker\" is not HOST:PORT") == true)
+        #expect(parseError(["query", "--kafka", "b:9092,c:99999", "up"])?.contains("\"c:99999\" is not HOST:PORT") == true)
+        #expect(parseError(["query", "--log", "d", "--kafka-group", "g", "up"])?.contains("need --kafka HOST:PORT") == true)
+        #expect(parseError(["query", "--kafka", "b:9092", "--kafka-config", "acks", "up"])?.contains("\"acks\" is not key=value") == true)
+        #expect(parseError(["query", "--kafka", "b:9092", "--kafka-topics", "(", "up"])?.contains("--kafka-topics: error parsing regexp") == true)
+        #expect(parseError(["query", "--kafka", "b:9092", "--kafka-lag-time", "sometimes", "up"])?.contains("exact, estimate or off") == true)
+        #expect(parseError(["query", "--kafka", "b:9092", "--kafka-config-file", "/nonexistent/client.properties", "up"])?
+            .contains("cannot read /nonexistent/client.properties") == true)
+        #expect(parseError(["scope", "--kafka", "b:9092", "--log", "d"])?.contains("choose one source: --log, --scrape, --kafka or --prometheus") == true)
+        #expect(parseError(["eval", "--rules", "r.yml", "--kafka", "b:9092", "--once"]) == nil, "a cluster alone is a source for eval")
+        #expect(parseError(["export", "--kafka", "[::1]:9092,10.0.0.5:9092", "--kafka-group", "billing", "--kafka-groups", "orders-.*"]) == nil)
+        let help = StrmScope.helpMessage(for: QueryCommand.self, columns: 100)
+        for text in ["--kafka <host:port", "--kafka-config <key=value>", "--kafka-config-file", "--kafka-group <name>", "--kafka-groups", "--kafka-topics",
+                     "--kafka-lag-time"] {
+            #expect(help.contains(text), "query --help does not mention \(text)")
+        }
     }
 
     @Test func validCommandLinesParse() {
