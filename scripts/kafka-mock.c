@@ -8,8 +8,12 @@
  * kcat 1.7.1 can start a mock but cannot set record timestamps or topic partition counts,
  * which the lag-in-seconds and per-partition checks need.
  *
+ * With --bootstrap=HOST:PORT,… instead of BROKERS it starts no mock and produces into that
+ * cluster (noida-db in the test's tier B); `down`/`up` then answer an error.
+ *
  * Build: gcc -O1 -o kafka-mock scripts/kafka-mock.c $(pkg-config --cflags --libs rdkafka)
  * Usage: kafka-mock BROKERS TOPIC:PARTITIONS...  (exits on stdin EOF or SIGTERM)
+ *        kafka-mock --bootstrap=HOST:PORT
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -23,7 +27,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: kafka-mock BROKERS TOPIC:PARTITIONS...\n");
         return 2;
     }
-    int brokers = atoi(argv[1]);
+    rd_kafka_mock_cluster_t *mc = NULL;
+    const char *bootstrap = NULL;
+    int brokers = 0;
+    if (strncmp(argv[1], "--bootstrap=", 12) == 0) {
+        bootstrap = argv[1] + 12;
+    } else {
+    brokers = atoi(argv[1]);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", "", errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
@@ -32,14 +42,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "kafka-mock: %s\n", errstr);
         return 1;
     }
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, brokers);
+    mc = rd_kafka_mock_cluster_new(host, brokers);
     for (int i = 2; i < argc; i++) {
         char topic[256];
         int partitions = 1;
         if (sscanf(argv[i], "%255[^:]:%d", topic, &partitions) < 1) return 2;
         rd_kafka_mock_topic_create(mc, topic, partitions, brokers < 3 ? brokers : 3);
     }
-    const char *bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+    bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+    }
 
     /* The producer that writes the test's records, through the cluster like any client. */
     rd_kafka_conf_t *pconf = rd_kafka_conf_new();
@@ -66,7 +77,7 @@ int main(int argc, char **argv) {
             }
             if (!err) err = rd_kafka_flush(producer, 10000);
             if (err) printf("error %s\n", rd_kafka_err2str(err)); else printf("ok\n");
-        } else if (strncmp(line, "down", 4) == 0 || strncmp(line, "up", 2) == 0) {
+        } else if (mc && (strncmp(line, "down", 4) == 0 || strncmp(line, "up", 2) == 0)) {
             for (int b = 1; b <= brokers; b++) {
                 if (line[0] == 'd') rd_kafka_mock_broker_set_down(mc, b); else rd_kafka_mock_broker_set_up(mc, b);
             }

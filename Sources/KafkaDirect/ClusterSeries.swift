@@ -78,6 +78,30 @@ public enum ClusterSeries {
         return [brokers, partitions, current, oldest, committed, lagFamily, lagSumFamily, lagSeconds, members, states, rebalanceCount].filter { !$0.points.isEmpty }
     }
 
+    /// What a collection says about the past: a group's first unconsumed record, stamped T, was
+    /// unconsumed at every time since T (committed offsets only move forward), so its lag in
+    /// seconds at such a time t was at least t − T. These lower bounds, on the grid of `stepMs`
+    /// that ends at `nowMs` (exclusive), from `fromMs` and not before T, in time order per series:
+    /// never higher than the truth, as exact as the records' timestamps (a group whose offsets
+    /// were reset backwards had less lag before the reset). No `job`/`instance`.
+    public static func pastLagSeconds(_ snapshot: ClusterSnapshot, fromMs: Int64, nowMs: Int64, stepMs: Int64) -> [MetricPoint] {
+        guard stepMs > 0 else { return [] }
+        var out: [MetricPoint] = []
+        for group in snapshot.groups {
+            for (tp, time) in group.firstUnconsumedTimeMs.sorted(by: { $0.key < $1.key }) {
+                let first = max(fromMs, time)
+                guard first < nowMs else { continue }
+                let labels: Labels = ["consumergroup": group.name, "topic": tp.topic, "partition": String(tp.partition)]
+                var t = nowMs - ((nowMs - first) / stepMs) * stepMs
+                while t < nowMs {
+                    out.append(MetricPoint(name: "strm_consumergroup_lag_seconds", labels: labels, value: Double(t - time) / 1000, timestampMs: t))
+                    t += stepMs
+                }
+            }
+        }
+        return out
+    }
+
     /// Where the group's consumption of each partition it reads resumes, in partition order: the
     /// committed offset; or, in a topic it has committed in, the log start of a partition it has
     /// not committed in yet. Only topics the metadata lists (a deleted topic's offsets are not

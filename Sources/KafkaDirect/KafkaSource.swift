@@ -55,14 +55,37 @@ public final class KafkaSource: @unchecked Sendable {
         }
     }
 
+    /// One collection into `store` for a judgement over the past (`eval --once`), with the lower
+    /// bounds of past lag in seconds the cluster gives (`ClusterSeries.pastLagSeconds`), so an
+    /// alert on lag in seconds over a `for` window can fire at once. Returns the collection and
+    /// the earliest time written, nil when nothing was.
+    public func collect(into store: SeriesStore, atMs nowMs: Int64, lagHistoryFromMs fromMs: Int64, stepMs: Int64) -> (Collection, Int64?) {
+        let collection = collect(atMs: nowMs)
+        var earliest: Int64?
+        if let snapshot = collection.snapshot, client.options.lagTime == .exact {
+            for point in ClusterSeries.pastLagSeconds(snapshot, fromMs: fromMs, nowMs: nowMs, stepMs: stepMs) {
+                let sample = ScrapedSample(point, targetLabels: targetLabels)
+                if (try? store.append(sample.labels, timestampMs: point.timestampMs!, value: point.value)) != nil {
+                    earliest = min(earliest ?? point.timestampMs!, point.timestampMs!)
+                }
+            }
+        }
+        ingest(collection, into: store, atMs: nowMs)
+        return (collection, earliest)
+    }
+
     /// One collection into `store`, as one scrape of the target: after a failed one only `up`
     /// remains and every other series of the cluster goes stale, as a failed scrape's.
     @discardableResult
     public func collect(into store: SeriesStore, atMs nowMs: Int64) -> Collection {
         let collection = collect(atMs: nowMs)
+        ingest(collection, into: store, atMs: nowMs)
+        return collection
+    }
+
+    private func ingest(_ collection: Collection, into store: SeriesStore, atMs nowMs: Int64) {
         for event in collection.events { store.appendEvent(event) }
         let samples = collection.families.flatMap { family in family.points.map { ScrapedSample($0, targetLabels: targetLabels) } }
         store.ingestScrape(targetKey: targetKey, samples: samples, timestampMs: nowMs)
-        return collection
     }
 }

@@ -86,18 +86,26 @@ enum EvalOnce {
             historyFrom = now
             withoutHistory.append("--scrape")
         }
+        // Names whose data reaches back further than `historyFrom` (lag in seconds from a
+        // cluster's record timestamps); every other name starts at `historyFrom`.
+        var coverage = Coverage(from: .min)
         if let kafka = sources.kafka {
-            // A cluster answers with the present only.
-            kafka.collect(atMs: now)
+            // A cluster answers with the present, and with lower bounds of past lag in seconds.
+            let lagFrom = kafka.collect(atMs: now, lagHistoryFromMs: dataFrom, stepMs: step)
             historyFrom = now
             withoutHistory.append("--kafka")
+            if let lagFrom { coverage.earlier["strm_consumergroup_lag_seconds"] = lagFrom }
         }
         if sources.hasReceiver {
             historyFrom = now
             withoutHistory.append("--otlp-listen")
         }
 
-        let (_, start) = firstEvaluation(nowMs: now, windowMs: window, stepMs: step, historyFromMs: historyFrom)
+        // Only a cluster's lag history is partial: with any other source without history, no name has more.
+        if withoutHistory != ["--kafka"] { coverage.earlier = [:] }
+        coverage.from = historyFrom
+        coverage.addRecordings(groups)
+        let (_, start) = firstEvaluation(nowMs: now, windowMs: window, stepMs: step, historyFromMs: coverage.earliest)
         var evaluations = 0
         var errors: [String] = []
         var at = start
@@ -115,15 +123,15 @@ enum EvalOnce {
         }
         for line in errors { writeError("strmscope: warning: \(line)") }
 
-        // A pending alert whose condition held since the first evaluation may have held longer
-        // than the history shows: only then is `for` unmet for want of history.
-        let shortOfHistory = start > planned
+        // A pending alert whose condition held since the first evaluation with data for it may
+        // have held longer than the history shows: only then is `for` unmet for want of history.
         var firing = false
         var undetermined = false
         for (rule, alert) in evaluator.allActiveAlerts() {
-            var extra: [String: Any] = ["evaluated_from": rfc3339(start)]
+            let ruleStart = max(start, min(now, coverage.dataStart(of: rule.expression)))
+            var extra: [String: Any] = ["evaluated_from": rfc3339(ruleStart)]
             if alert.state == .firing { firing = true }
-            if alert.state == .pending && shortOfHistory && alert.activeAtMs <= start {
+            if alert.state == .pending && ruleStart > planned && alert.activeAtMs <= ruleStart {
                 extra["for_unmet_no_history"] = true
                 undetermined = true
             }
@@ -131,6 +139,11 @@ enum EvalOnce {
             sink.write(EvalRunner.transitionJSON(transition, rule: rule, extra: extra) + "\n")
         }
         sink.flush()
+        let shortOfHistory = start > planned
+        if let lagFrom = coverage.earlier["strm_consumergroup_lag_seconds"], start < now {
+            writeError("strmscope eval: lag in seconds before now is a lower bound from the records' timestamps (since \(rfc3339(lagFrom))); "
+                       + "the cluster's other series have no history")
+        }
         if start == now {
             let which = withoutHistory.isEmpty ? "the sources" : withoutHistory.joined(separator: ", ")
             writeError("strmscope eval: one evaluation at \(rfc3339(now)); no history in \(which), so no `for` window could be observed"
@@ -141,5 +154,35 @@ enum EvalOnce {
         }
         if firing { return 1 }
         return undetermined ? 3 : 0
+    }
+}
+
+/// When the sources' data begins, per metric name: `earlier` names whose data reaches back
+/// before `from` (where every other name, and a selector without a name, begins). A recording
+/// rule's output begins where the data it reads begins.
+struct Coverage {
+    var from: Int64
+    var earlier: [String: Int64] = [:]
+
+    /// The earliest data of any name.
+    var earliest: Int64 { min(from, earlier.values.min() ?? from) }
+
+    /// Since when every series `expression` reads has data (`from` when it reads none).
+    func dataStart(of expression: Expr) -> Int64 {
+        let names = expression.vectorSelectors.map { selector in
+            selector.name ?? selector.matchers.first { $0.name == "__name__" && $0.kind == .equal }?.value
+        }
+        return names.map { name in name.flatMap { earlier[$0] } ?? from }.max() ?? from
+    }
+
+    /// Recorded names begin where what their rules read begins (two passes: a rule may read a
+    /// name recorded by a later one).
+    mutating func addRecordings(_ groups: [RuleGroup]) {
+        guard !earlier.isEmpty else { return }
+        for _ in 0..<2 {
+            for rule in groups.flatMap(\.rules) {
+                if case .record(let name) = rule.kind, dataStart(of: rule.expression) < from { earlier[name] = dataStart(of: rule.expression) }
+            }
+        }
     }
 }

@@ -273,6 +273,18 @@ struct KafkaCluster {
     let store: SeriesStore
 
     func collect(atMs nowMs: Int64) {
-        if let news = source.collect(into: store, atMs: nowMs).news { writeError("strmscope: warning: \(news)") }
+        say(source.collect(into: store, atMs: nowMs))
+    }
+
+    /// With the lower bounds of lag in seconds the cluster gives for the past (see
+    /// `KafkaSource`); returns the earliest time they cover.
+    func collect(atMs nowMs: Int64, lagHistoryFromMs: Int64, stepMs: Int64) -> Int64? {
+        let (collection, earliest) = source.collect(into: store, atMs: nowMs, lagHistoryFromMs: lagHistoryFromMs, stepMs: stepMs)
+        say(collection)
+        return earliest
+    }
+
+    private func say(_ collection: KafkaSource.Collection) {
+        if let news = collection.news { writeError("strmscope: warning: \(news)") }
     }
 }

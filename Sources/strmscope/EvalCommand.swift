@@ -26,7 +26,9 @@ struct EvalCommand: ParsableCommand {
             line per pending or firing alert and exits 0 when nothing fires, 1 when something \
             fires, 2 on an error (bad rule file, unreadable source), 3 when nothing fires but an \
             alert is pending only because a source without history (--scrape, --kafka, --otlp-listen) \
-            could not show its `for` (its line says "for_unmet_no_history": true). Without it, \
+            could not show its `for` (its line says "for_unmet_no_history": true). With --kafka, \
+            lag in seconds has a past: each group's first unconsumed record has been waiting since \
+            its timestamp, which bounds the lag from below at every time since. Without it, \
             eval runs until SIGINT/SIGTERM (or --duration) and exits 0.
 
             Examples:

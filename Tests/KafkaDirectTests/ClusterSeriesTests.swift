@@ -126,4 +126,19 @@ import Testing
         let resume = ClusterSeries.firstUnconsumed(s.groups[0], snapshot: s).map { "\($0.0.topic)/\($0.0.partition)@\($0.1)" }
         #expect(resume == ["orders/0@4", "orders/1@5", "orders/2@5", "orders/3@2"])
     }
+
+    @Test func pastLagInSecondsIsALowerBoundOnTheGridSinceTheRecordsTimestamp() {
+        var s = snapshot()
+        s.groups[0].firstUnconsumedTimeMs = [TopicPartition("orders", 0): 1_000_000, TopicPartition("orders", 3): 1_085_000]
+        let points = ClusterSeries.pastLagSeconds(s, fromMs: 1_050_000, nowMs: 1_100_000, stepMs: 15_000)
+        let byPartition = Dictionary(grouping: points) { $0.labels["partition"]! }
+        // Partition 0's record is older than the window: the grid from the window's start.
+        #expect(byPartition["0"]?.map(\.timestampMs) == [1_055_000, 1_070_000, 1_085_000])
+        #expect(byPartition["0"]?.map(\.value) == [55, 70, 85])
+        // Partition 3's record came later: nothing is claimed before it was written.
+        #expect(byPartition["3"]?.map(\.timestampMs) == [1_085_000] && byPartition["3"]?.first?.value == 0)
+        #expect(points.allSatisfy { $0.name == "strm_consumergroup_lag_seconds" && $0.labels["consumergroup"] == "g1" })
+        #expect(ClusterSeries.pastLagSeconds(s, fromMs: 0, nowMs: 1_000_000, stepMs: 15_000).isEmpty, "no time before the record")
+        #expect(ClusterSeries.pastLagSeconds(s, fromMs: 0, nowMs: 1_100_000, stepMs: 0).isEmpty)
+    }
 }

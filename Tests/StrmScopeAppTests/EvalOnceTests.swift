@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import PromQL
 import ScopeCore
 import StreamLog
 import Testing
@@ -118,5 +119,41 @@ import Testing
         #expect(EvalOnce.firstEvaluation(nowMs: 100_000, windowMs: 30_000, stepMs: 15_000, historyFromMs: 71_000) == (55_000, 85_000))
         #expect(EvalOnce.firstEvaluation(nowMs: 100_000, windowMs: 30_000, stepMs: 15_000, historyFromMs: 100_000) == (55_000, 100_000))
         #expect(EvalOnce.firstEvaluation(nowMs: 100_000, windowMs: 0, stepMs: 15_000, historyFromMs: .min) == (100_000, 100_000))
+    }
+}
+
+/// Which names' data reaches back how far, when only some do (a cluster's lag in seconds).
+@Suite struct CoverageTests {
+    func groups(_ yaml: String) throws -> [RuleGroup] { try RuleFile.parse(yaml, file: "r.yml").groups }
+
+    @Test func anExpressionHasDataSinceItsLatestStartingName() throws {
+        var coverage = Coverage(from: 1_000)
+        coverage.earlier = ["strm_consumergroup_lag_seconds": 100]
+        func start(_ text: String) throws -> Int64 { coverage.dataStart(of: try PromQL.parse(text)) }
+        #expect(try start("max_over_time(strm_consumergroup_lag_seconds[1m]) > 4") == 100)
+        #expect(try start("{__name__=\"strm_consumergroup_lag_seconds\", topic=\"orders\"}") == 100)
+        #expect(try start("strm_consumergroup_lag_seconds > on (consumergroup) kafka_consumergroup_lag") == 1_000,
+                "a name without history holds the whole expression back")
+        #expect(try start("{__name__=~\"strm_.*\"}") == 1_000, "a selector without a name: the default")
+        #expect(try start("vector(1)") == 1_000)
+        #expect(coverage.earliest == 100)
+    }
+
+    @Test func recordedNamesStartWhereWhatTheyReadStarts() throws {
+        var coverage = Coverage(from: 1_000)
+        coverage.earlier = ["strm_consumergroup_lag_seconds": 100]
+        coverage.addRecordings(try groups("""
+            groups:
+              - name: g
+                rules:
+                  - record: burn:ratio
+                    expr: sum_over_time(bad:bool[5m])
+                  - record: bad:bool
+                    expr: max(strm_consumergroup_lag_seconds) > bool 30
+                  - record: offsets:rate
+                    expr: rate(kafka_consumergroup_current_offset[1m])
+            """))
+        #expect(coverage.earlier["bad:bool"] == 100 && coverage.earlier["burn:ratio"] == 100, "recorded from lag history, also read before its rule")
+        #expect(coverage.earlier["offsets:rate"] == nil)
     }
 }
