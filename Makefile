@@ -48,6 +48,8 @@ fuzz: build
 # Benchmarks (release build of Benchmarks/, a separate package) beside the machine's own limits.
 bench: bootstrap
 	scripts/bench
+	$(SWIFT) build -c release
+	.venv/bin/python scripts/bench-kafka .build/release/strmscope
 
 clean:
 	rm -rf .build Benchmarks/.build fuzz-out

@@ -12,8 +12,11 @@ import SeriesStore
 ///   watermark read a moment earlier is not negative lag), and per group and topic
 ///   `kafka_consumergroup_lag_sum`. In a topic the group has committed offsets in, a partition
 ///   it has not committed in yet lags by every record it holds (end − oldest): its records are
-///   not consumed (kafka_exporter's -1 there would read as negative lag in every `sum`). A topic
-///   the group never committed in has no series for the group.
+///   not consumed (kafka_exporter's -1 there would read as negative lag in every `sum`), but it
+///   has no lag in seconds (see below). A topic the group never committed in has no series for
+///   the group.
+/// - `strm_consumergroup_lag_seconds` per committed partition: the age of the first record the
+///   group has not consumed, 0 when it is at the end.
 /// - where the cluster describes groups: `kafka_consumergroup_members{consumergroup}` and
 ///   `strm_consumergroup_state{consumergroup,state}`, 1 for the current state and 0 for the others;
 /// - `strm_rebalances_total{consumergroup}`, the rebalances this source has seen (passed in).
@@ -56,7 +59,9 @@ public enum ClusterSeries {
                 let lag = max(0, end - start)
                 lagFamily.add(labels, Double(lag))
                 lagSum[tp.topic, default: 0] += lag
-                if let nowMs {
+                // Where a group that never committed on a partition starts reading it depends on
+                // its auto.offset.reset (latest: lag 0): its records count, but no age is claimed.
+                if let nowMs, group.committed[tp].map({ $0 >= 0 }) ?? false {
                     if lag == 0 {
                         lagSeconds.add(labels, 0)
                     } else if let time = group.firstUnconsumedTimeMs[tp] {
@@ -88,7 +93,7 @@ public enum ClusterSeries {
         guard stepMs > 0 else { return [] }
         var out: [MetricPoint] = []
         for group in snapshot.groups {
-            for (tp, time) in group.firstUnconsumedTimeMs.sorted(by: { $0.key < $1.key }) {
+            for (tp, time) in group.firstUnconsumedTimeMs.sorted(by: { $0.key < $1.key }) where group.committed[tp].map({ $0 >= 0 }) ?? false {
                 let first = max(fromMs, time)
                 guard first < nowMs else { continue }
                 let labels: Labels = ["consumergroup": group.name, "topic": tp.topic, "partition": String(tp.partition)]

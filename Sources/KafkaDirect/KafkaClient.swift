@@ -41,8 +41,15 @@ public enum LagTime: String, Sendable, CaseIterable {
 
 /// Why a collection failed: the cluster did not answer, or the client could not be made.
 public struct KafkaError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    /// What went wrong, stable from one attempt to the next ("kafka B: Local: Broker transport
+    /// failure"), without the detail that varies (which broker, how many attempts).
+    public var summary: String
+    public var detail: String?
+    public var description: String { detail.map { "\(summary) (\($0))" } ?? summary }
+    public init(_ summary: String, detail: String? = nil) {
+        self.summary = summary
+        self.detail = detail
+    }
 }
 
 /// The client's last complaint (connection refused, SASL failure), from librdkafka's log and
@@ -80,6 +87,8 @@ public final class KafkaClient: @unchecked Sendable {
     private let log: ClientLog
     /// Reads the first unconsumed record of lagging partitions (made at the first need).
     private var reader: OpaquePointer?
+    /// Timestamps of records read, by partition and offset, with the partition's end then.
+    private var recordTimeCache: [TopicPartition: (end: Int64, times: [Int64: Int64])] = [:]
     /// The reader's group id: it only assigns partitions, so the group never exists on the
     /// cluster; listed groups by this name are not shown.
     static let readerGroup = "strmscope-lag-reader"
@@ -173,7 +182,7 @@ public final class KafkaClient: @unchecked Sendable {
     private func failure(_ err: rd_kafka_resp_err_t) -> KafkaError {
         let reason = String(cString: rd_kafka_err2str(err))
         let last = log.lastError.withLock { $0 }
-        return KafkaError("kafka \(options.bootstrap): \(reason)" + (last.map { " (\($0))" } ?? ""))
+        return KafkaError("kafka \(options.bootstrap): \(reason)", detail: last)
     }
 
     /// Metadata, asked in short slices so that a cluster librdkafka knows to be down fails the
@@ -285,7 +294,10 @@ public final class KafkaClient: @unchecked Sendable {
                 }
             }
         }
-        snapshot.groupsDescribed = canListGroups == true && !described.isEmpty || (canListGroups == true && names.isEmpty)
+        snapshot.groupsDescribed = canListGroups == true
+        if canListGroups == false && options.groups.isEmpty {
+            snapshot.warnings.append("the cluster does not list consumer groups (ListGroups unsupported or not allowed): name them with --kafka-group")
+        }
         var result: [Group] = names.sorted().map { described[$0] ?? Group(name: $0) }
         fetchCommitted(&result, topics: snapshot.topics, namePartitions: canListGroups != true, timeoutMs: timeoutMs)
         for group in result { if let error = group.offsetsError { snapshot.warnings.append("group \(group.name): \(error)") } }
@@ -430,10 +442,14 @@ extension KafkaClient {
     /// estimate): bounds the time and memory a cluster with thousands of stuck partitions costs.
     static let maxRecordReads = 5_000
 
-    /// The timestamp of the first record each group has not consumed on each lagging partition:
+    /// The timestamp of the first record each group has not consumed on each lagging partition it
+    /// has committed on (where a group that never committed starts depends on its reset policy):
     /// the partitions are assigned at those offsets on the reader handle (fetches batched per
     /// leader, at most 64 KiB per partition) and the first record at or after each offset is
     /// kept. Groups that want different offsets of one partition are read in further rounds.
+    /// A record does not change, so what was read is kept while some group still waits at that
+    /// offset (a stopped group costs one read, not one per collection); a partition whose end
+    /// went backwards (the topic was recreated) is read again.
     func recordTimes(_ snapshot: inout ClusterSnapshot, timeoutMs: () -> Int32) {
         var wanted: [TopicPartition: Set<Int64>] = [:]
         var ends: [TopicPartition: (oldest: Int64, end: Int64)] = [:]
@@ -442,11 +458,29 @@ extension KafkaClient {
                 if let end = p.endOffset { ends[TopicPartition(topic.name, p.id)] = (p.oldestOffset ?? 0, end) }
             }
         }
+        var found: [TopicPartition: [Int64: Int64]] = [:]
         var reads = 0
         for group in snapshot.groups {
-            for (tp, offset) in ClusterSeries.firstUnconsumed(group, snapshot: snapshot) where reads < Self.maxRecordReads {
+            for (tp, offset) in group.committed.sorted(by: { $0.key < $1.key }) where offset >= 0 {
                 guard let bounds = ends[tp], offset < bounds.end else { continue }
-                if wanted[tp, default: []].insert(max(offset, bounds.oldest)).inserted { reads += 1 }
+                let first = max(offset, bounds.oldest)
+                if let kept = recordTimeCache[tp], bounds.end >= kept.end, let time = kept.times[first] {
+                    found[tp, default: [:]][first] = time
+                } else if reads < Self.maxRecordReads, wanted[tp, default: []].insert(first).inserted {
+                    reads += 1
+                }
+            }
+        }
+        defer {
+            // Only what some group waits at now is kept: the cache is never larger than one collection's reads.
+            recordTimeCache = found.reduce(into: [:]) { cache, entry in
+                if let end = ends[entry.key]?.end { cache[entry.key] = (end, entry.value) }
+            }
+            for g in snapshot.groups.indices {
+                for (tp, offset) in snapshot.groups[g].committed where offset >= 0 {
+                    guard let bounds = ends[tp], let time = found[tp]?[max(offset, bounds.oldest)] else { continue }
+                    snapshot.groups[g].firstUnconsumedTimeMs[tp] = time
+                }
             }
         }
         guard !wanted.isEmpty else { return }
@@ -458,7 +492,6 @@ extension KafkaClient {
             ])
         }
         guard let reader else { return }
-        var found: [TopicPartition: [Int64: Int64]] = [:]
         var rounds = wanted.mapValues { $0.sorted() }
         while !rounds.isEmpty, timeoutMs() > 1 {
             let round = rounds.compactMapValues(\.first)
@@ -484,12 +517,6 @@ extension KafkaClient {
                 missing.remove(tp)
             }
             _ = rd_kafka_assign(reader, nil)
-        }
-        for g in snapshot.groups.indices {
-            for (tp, offset) in ClusterSeries.firstUnconsumed(snapshot.groups[g], snapshot: snapshot) {
-                guard let bounds = ends[tp], let time = found[tp]?[max(offset, bounds.oldest)] else { continue }
-                snapshot.groups[g].firstUnconsumedTimeMs[tp] = time
-            }
         }
     }
 }

@@ -13,6 +13,8 @@ public final class KafkaSource: @unchecked Sendable {
         public var events: [Event]
         /// What went wrong, for the status line or stderr: nil when the collection was clean.
         public var problem: String?
+        /// The problem without the detail that varies between attempts: a new kind is news.
+        var problemKind: String?
         public var snapshot: ClusterSnapshot?
         /// What a log line should say about this collection: a problem the previous one did not
         /// have, or that the cluster answers again (so a cluster that stays down is said once).
@@ -24,6 +26,7 @@ public final class KafkaSource: @unchecked Sendable {
     private let targetKey: String
     private var changes = GroupChangeDetector()
     private var lastProblem: String?
+    private var lastAnswered: Bool?
 
     public init(options: KafkaOptions) throws {
         client = try KafkaClient(options)
@@ -34,9 +37,13 @@ public final class KafkaSource: @unchecked Sendable {
     /// One collection at `nowMs` (blocks for at most the client's timeout). Not thread-safe.
     public func collect(atMs nowMs: Int64) -> Collection {
         var collection = attempt(atMs: nowMs)
-        if let problem = collection.problem, problem != lastProblem { collection.news = problem }
-        if collection.problem == nil, lastProblem != nil { collection.news = "kafka \(client.options.bootstrap) answers again" }
-        lastProblem = collection.problem
+        let answered = collection.snapshot != nil
+        if let problem = collection.problem, collection.problemKind != lastProblem { collection.news = problem }
+        if answered && lastAnswered == false {
+            collection.news = "kafka \(client.options.bootstrap) answers again" + (collection.news.map { "; \($0)" } ?? "")
+        }
+        lastProblem = collection.problemKind
+        lastAnswered = answered
         return collection
     }
 
@@ -46,12 +53,13 @@ public final class KafkaSource: @unchecked Sendable {
             let snapshot = try client.collect()
             let events = changes.observe(snapshot.groups, atMs: nowMs)
             up.add(Labels(), 1)
+            let warning = snapshot.warnings.first.map { "kafka \(client.options.bootstrap): \($0)" }
             return Collection(families: ClusterSeries.families(snapshot, rebalances: changes.rebalances,
                                                                      nowMs: client.options.lagTime == .off ? nil : nowMs) + [up], events: events,
-                              problem: snapshot.warnings.first.map { "kafka \(client.options.bootstrap): \($0)" }, snapshot: snapshot)
+                              problem: warning, problemKind: warning, snapshot: snapshot)
         } catch {
             up.add(Labels(), 0)
-            return Collection(families: [up], events: [], problem: "\(error)", snapshot: nil)
+            return Collection(families: [up], events: [], problem: "\(error)", problemKind: (error as? KafkaError)?.summary ?? "\(error)", snapshot: nil)
         }
     }
 

@@ -108,15 +108,19 @@ import Testing
         var s = snapshot()
         s.groups[0].firstUnconsumedTimeMs = [TopicPartition("orders", 0): 1_000_000, TopicPartition("orders", 3): 1_090_000]
         let seconds = values(ClusterSeries.samples(s, nowMs: 1_100_000, targetLabels: target), "strm_consumergroup_lag_seconds")
+        // Partition 0 was never committed: its 13 records count as lag, but where the group will
+        // start reading it (auto.offset.reset) is unknown, so no age is claimed.
         #expect(seconds == [
-            "consumergroup=g1,partition=0,topic=orders": 100, "consumergroup=g1,partition=1,topic=orders": 0,
-            "consumergroup=g1,partition=2,topic=orders": 0, "consumergroup=g1,partition=3,topic=orders": 10,
+            "consumergroup=g1,partition=1,topic=orders": 0, "consumergroup=g1,partition=2,topic=orders": 0,
+            "consumergroup=g1,partition=3,topic=orders": 10,
         ])
         // A record stamped in the future (a producer's clock ahead) is no negative lag; an
         // unread record gives no series (the estimate fills it in); no time, no lag seconds.
-        s.groups[0].firstUnconsumedTimeMs = [TopicPartition("orders", 0): 2_000_000]
+        s.groups[0].firstUnconsumedTimeMs = [TopicPartition("orders", 3): 2_000_000]
         let skewed = values(ClusterSeries.samples(s, nowMs: 1_100_000, targetLabels: target), "strm_consumergroup_lag_seconds")
-        #expect(skewed["consumergroup=g1,partition=0,topic=orders"] == 0 && skewed["consumergroup=g1,partition=3,topic=orders"] == nil)
+        #expect(skewed["consumergroup=g1,partition=3,topic=orders"] == 0)
+        s.groups[0].firstUnconsumedTimeMs = [:]
+        #expect(values(ClusterSeries.samples(s, nowMs: 1_100_000, targetLabels: target), "strm_consumergroup_lag_seconds")["consumergroup=g1,partition=3,topic=orders"] == nil)
         #expect(values(ClusterSeries.samples(s, targetLabels: target), "strm_consumergroup_lag_seconds").isEmpty)
     }
 
@@ -129,12 +133,14 @@ import Testing
 
     @Test func pastLagInSecondsIsALowerBoundOnTheGridSinceTheRecordsTimestamp() {
         var s = snapshot()
-        s.groups[0].firstUnconsumedTimeMs = [TopicPartition("orders", 0): 1_000_000, TopicPartition("orders", 3): 1_085_000]
+        s.groups[0].firstUnconsumedTimeMs = [TopicPartition("orders", 1): 1_000_000, TopicPartition("orders", 3): 1_085_000,
+                                             TopicPartition("orders", 0): 900_000]
         let points = ClusterSeries.pastLagSeconds(s, fromMs: 1_050_000, nowMs: 1_100_000, stepMs: 15_000)
         let byPartition = Dictionary(grouping: points) { $0.labels["partition"]! }
-        // Partition 0's record is older than the window: the grid from the window's start.
-        #expect(byPartition["0"]?.map(\.timestampMs) == [1_055_000, 1_070_000, 1_085_000])
-        #expect(byPartition["0"]?.map(\.value) == [55, 70, 85])
+        // Partition 1's record is older than the window: the grid from the window's start.
+        #expect(byPartition["1"]?.map(\.timestampMs) == [1_055_000, 1_070_000, 1_085_000])
+        #expect(byPartition["1"]?.map(\.value) == [55, 70, 85])
+        #expect(byPartition["0"] == nil, "never committed: no age is claimed")
         // Partition 3's record came later: nothing is claimed before it was written.
         #expect(byPartition["3"]?.map(\.timestampMs) == [1_085_000] && byPartition["3"]?.first?.value == 0)
         #expect(points.allSatisfy { $0.name == "strm_consumergroup_lag_seconds" && $0.labels["consumergroup"] == "g1" })
