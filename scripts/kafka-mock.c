@@ -21,6 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Deliveries that failed since the last command (rd_kafka_flush succeeds even then). */
+static int failed_deliveries = 0;
+
+static void delivered(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
+    (void)rk;
+    (void)opaque;
+    if (message->err) failed_deliveries++;
+}
+
 int main(int argc, char **argv) {
     char errstr[512];
     if (argc < 2) {
@@ -57,6 +66,7 @@ int main(int argc, char **argv) {
     rd_kafka_conf_set(pconf, "bootstrap.servers", bootstrap, errstr, sizeof errstr);
     rd_kafka_conf_set(pconf, "linger.ms", "0", errstr, sizeof errstr);
     rd_kafka_conf_set(pconf, "log_level", "0", errstr, sizeof errstr);
+    rd_kafka_conf_set_dr_msg_cb(pconf, delivered);
     rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, errstr, sizeof errstr);
     printf("BOOTSTRAP=%s\n", bootstrap);
     fflush(stdout);
@@ -76,7 +86,11 @@ int main(int argc, char **argv) {
                                         RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
             }
             if (!err) err = rd_kafka_flush(producer, 10000);
-            if (err) printf("error %s\n", rd_kafka_err2str(err)); else printf("ok\n");
+            if (!err) rd_kafka_poll(producer, 0); /* serve the delivery reports */
+            if (err) printf("error %s\n", rd_kafka_err2str(err));
+            else if (failed_deliveries) printf("error %d deliveries failed\n", failed_deliveries);
+            else printf("ok\n");
+            failed_deliveries = 0;
         } else if (mc && (strncmp(line, "down", 4) == 0 || strncmp(line, "up", 2) == 0)) {
             for (int b = 1; b <= brokers; b++) {
                 if (line[0] == 'd') rd_kafka_mock_broker_set_down(mc, b); else rd_kafka_mock_broker_set_up(mc, b);

@@ -119,8 +119,9 @@ public enum ClusterSeries {
                 let tp = TopicPartition(topic.name, partition.id)
                 if let offset = group.committed[tp], offset >= 0 {
                     out.append((tp, offset))
-                } else if partition.endOffset != nil {
-                    out.append((tp, partition.oldestOffset ?? 0))
+                } else if partition.endOffset != nil, let oldest = partition.oldestOffset {
+                    // Without the log start (its offsets did not answer) what it holds is unknown.
+                    out.append((tp, oldest))
                 }
             }
         }

@@ -10,8 +10,9 @@ import ScopeCore
 /// state from a settled one, or when its members or assignment changed while both collections
 /// saw it settled (the whole rebalance fell between them). A value type: times are explicit.
 ///
-/// The first sight of a group is its baseline (no event). A group that drops out of one
-/// collection keeps what was last seen of it, so its return is compared with that.
+/// The first sight of a group is its baseline (no event). A group missing from a collection
+/// that described others is gone (deleted, expired): it is forgotten, so groups that come and go
+/// (console consumers) do not accumulate; a collection that described none changes nothing.
 public struct GroupChangeDetector: Sendable {
     private var last: [String: (state: GroupState, members: [GroupMember])] = [:]
     public private(set) var rebalances: [String: Int] = [:]
@@ -20,6 +21,13 @@ public struct GroupChangeDetector: Sendable {
 
     public mutating func observe(_ groups: [Group], atMs timeMs: Int64) -> [Event] {
         var events: [Event] = []
+        let described = Set(groups.filter { $0.state != nil && $0.members != nil }.map(\.name))
+        if !described.isEmpty {
+            for name in last.keys where !described.contains(name) {
+                last[name] = nil
+                rebalances[name] = nil
+            }
+        }
         for group in groups {
             guard let state = group.state, let members = group.members else { continue }
             defer { last[group.name] = (state, members) }

@@ -82,13 +82,11 @@ public final class KafkaClient: @unchecked Sendable {
     public let options: KafkaOptions
     private let handle: OpaquePointer
     private let groupHandle: OpaquePointer
-    private let queue: OpaquePointer
-    private let groupQueue: OpaquePointer
     private let log: ClientLog
     /// Reads the first unconsumed record of lagging partitions (made at the first need).
     private var reader: OpaquePointer?
     /// Timestamps of records read, by partition and offset, with the partition's end then.
-    private var recordTimeCache: [TopicPartition: (end: Int64, times: [Int64: Int64])] = [:]
+    private var recordTimeCache: [TopicPartition: (end: Int64, times: [Int64: Int64?])] = [:]
     /// The reader's group id: it only assigns partitions, so the group never exists on the
     /// cluster; listed groups by this name are not shown.
     static let readerGroup = "strmscope-lag-reader"
@@ -106,14 +104,10 @@ public final class KafkaClient: @unchecked Sendable {
             rd_kafka_destroy(handle)
             throw error
         }
-        queue = rd_kafka_queue_new(handle)
-        groupQueue = rd_kafka_queue_new(groupHandle)
     }
 
     deinit {
         if let reader { rd_kafka_destroy_flags(reader, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) }
-        rd_kafka_queue_destroy(queue)
-        rd_kafka_queue_destroy(groupQueue)
         rd_kafka_destroy(groupHandle)
         rd_kafka_destroy(handle)
     }
@@ -172,8 +166,12 @@ public final class KafkaClient: @unchecked Sendable {
             return Int32(max(1, min(Int64(Int32.max), left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
         }
         lastCalls = 0
+        // Callbacks run only inside rd_kafka_poll: serve what the handles queued since the last
+        // collection (errors, logs), so nothing piles up.
+        rd_kafka_poll(handle, 0)
+        rd_kafka_poll(groupHandle, 0)
         var snapshot = try metadata(timeoutMs: remainingMs)
-        try offsets(&snapshot, timeoutMs: remainingMs)
+        offsets(&snapshot, timeoutMs: remainingMs)
         groups(&snapshot, timeoutMs: remainingMs)
         if options.lagTime == .exact { recordTimes(&snapshot, timeoutMs: remainingMs) }
         return snapshot
@@ -190,11 +188,16 @@ public final class KafkaClient: @unchecked Sendable {
     private func metadata(timeoutMs: () -> Int32) throws -> ClusterSnapshot {
         var raw: UnsafePointer<rd_kafka_metadata>?
         var err = RD_KAFKA_RESP_ERR__TIMED_OUT
+        // Slices that double: a cluster whose whole answer takes long (many topics, a WAN) still
+        // gets the time it needs.
+        var slice: Int32 = 500
         while true {
             lastCalls += 1
-            err = rd_kafka_metadata(handle, 1, nil, &raw, min(500, timeoutMs()))
+            err = rd_kafka_metadata(handle, 1, nil, &raw, min(slice, timeoutMs()))
+            slice = slice < Int32.max / 2 ? slice * 2 : slice
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 log.allBrokersDown.store(false, ordering: .relaxed)
+                log.lastError.withLock { $0 = nil }
                 break
             }
             // The error callback runs only inside rd_kafka_poll.
@@ -231,22 +234,34 @@ public final class KafkaClient: @unchecked Sendable {
         return list
     }
 
-    /// End and earliest offsets: ListOffsets for "latest" and "earliest", which librdkafka
-    /// sends as one request per partition leader (offsets_for_times with the logical offsets).
-    private func offsets(_ snapshot: inout ClusterSnapshot, timeoutMs: () -> Int32) throws {
-        guard !snapshot.topics.isEmpty else { return }
+    /// End and earliest offsets: ListOffsets for "latest" and "earliest" (offsets_for_times with
+    /// the logical offsets), one call per partition leader, so that a broker that is down or a
+    /// partition without a leader costs only its own partitions' offsets (they get none this
+    /// collection, and a warning says why) instead of failing the whole list. Each call gets an
+    /// equal share of the time left.
+    private func offsets(_ snapshot: inout ClusterSnapshot, timeoutMs: () -> Int32) {
+        var byLeader: [Int32: [(topic: String, partition: Int32)]] = [:]
         var index: [TopicPartition: (Int, Int)] = [:]
+        var leaderless = 0
         for (t, topic) in snapshot.topics.enumerated() {
-            for (p, partition) in topic.partitions.enumerated() { index[TopicPartition(topic.name, partition.id)] = (t, p) }
+            for (p, partition) in topic.partitions.enumerated() {
+                index[TopicPartition(topic.name, partition.id)] = (t, p)
+                if partition.leader < 0 { leaderless += 1 } else { byLeader[partition.leader, default: []].append((topic.name, partition.id)) }
+            }
         }
-        for (logical, isEnd) in [(Int64(RD_KAFKA_OFFSET_END), true), (Int64(RD_KAFKA_OFFSET_BEGINNING), false)] {
-            let list = partitionList(snapshot.topics, offset: logical)
+        if leaderless > 0 { snapshot.warnings.append("\(leaderless) partition(s) have no leader: no offsets for them") }
+        let calls = byLeader.sorted { $0.key < $1.key }.flatMap { leader, partitions in
+            [(leader, partitions, Int64(RD_KAFKA_OFFSET_END)), (leader, partitions, Int64(RD_KAFKA_OFFSET_BEGINNING))]
+        }
+        for (n, (leader, partitions, logical)) in calls.enumerated() {
+            let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
             defer { rd_kafka_topic_partition_list_destroy(list) }
+            for (topic, partition) in partitions { rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = logical }
             lastCalls += 1
-            let err = rd_kafka_offsets_for_times(handle, list, timeoutMs())
+            let err = rd_kafka_offsets_for_times(handle, list, max(1, timeoutMs() / Int32(calls.count - n)))
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                if isEnd { throw failure(err) }
-                snapshot.warnings.append("earliest offsets: \(String(cString: rd_kafka_err2str(err)))")
+                let which = logical == Int64(RD_KAFKA_OFFSET_END) ? "end" : "earliest"
+                snapshot.warnings.append("\(which) offsets from broker \(leader): \(String(cString: rd_kafka_err2str(err)))")
                 continue
             }
             for i in 0..<Int(list.pointee.cnt) {
@@ -254,7 +269,11 @@ public final class KafkaClient: @unchecked Sendable {
                 guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0,
                     let (t, p) = index[TopicPartition(String(cString: element.topic), element.partition)]
                 else { continue }
-                if isEnd { snapshot.topics[t].partitions[p].endOffset = element.offset } else { snapshot.topics[t].partitions[p].oldestOffset = element.offset }
+                if logical == Int64(RD_KAFKA_OFFSET_END) {
+                    snapshot.topics[t].partitions[p].endOffset = element.offset
+                } else {
+                    snapshot.topics[t].partitions[p].oldestOffset = element.offset
+                }
             }
         }
     }
@@ -266,8 +285,16 @@ public final class KafkaClient: @unchecked Sendable {
         return options
     }
 
-    /// The next event on `queue` of `type`, or nil when the time is up. Events of other types
-    /// (a late answer to an earlier collection) are dropped.
+    /// A queue of this collection's own for admin answers: a late answer to an earlier collection
+    /// is never taken for this one's.
+    private func withQueue<R>(_ rk: OpaquePointer, _ body: (OpaquePointer) -> R) -> R {
+        let queue = rd_kafka_queue_new(rk)!
+        // Answers still in flight keep the queue alive inside librdkafka; they are dropped with it.
+        defer { rd_kafka_queue_destroy(queue) }
+        return body(queue)
+    }
+
+    /// The next event on `queue` of `type`, or nil when the time is up.
     private func poll(_ queue: OpaquePointer, type: Int32, timeoutMs: () -> Int32) -> OpaquePointer? {
         while true {
             let wait = timeoutMs()
@@ -281,11 +308,11 @@ public final class KafkaClient: @unchecked Sendable {
         var names = Set(options.groups)
         var described: [String: Group] = [:]
         if canListGroups != false {
-            switch listGroups(timeoutMs: timeoutMs) {
+            switch withQueue(groupHandle, { listGroups(on: $0, timeoutMs: timeoutMs) }) {
             case .success(let listed):
                 canListGroups = true
                 for name in listed where name != Self.readerGroup && options.groupsRegex?.matchesWhole(name) ?? true { names.insert(name) }
-                described = describeGroups(names.sorted(), timeoutMs: timeoutMs, warnings: &snapshot.warnings)
+                described = withQueue(groupHandle) { describeGroups(names.sorted(), on: $0, timeoutMs: timeoutMs, warnings: &snapshot.warnings) }
             case .failure(let error):
                 if error.code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE {
                     canListGroups = false
@@ -299,7 +326,7 @@ public final class KafkaClient: @unchecked Sendable {
             snapshot.warnings.append("the cluster does not list consumer groups (ListGroups unsupported or not allowed): name them with --kafka-group")
         }
         var result: [Group] = names.sorted().map { described[$0] ?? Group(name: $0) }
-        fetchCommitted(&result, topics: snapshot.topics, namePartitions: canListGroups != true, timeoutMs: timeoutMs)
+        withQueue(handle) { fetchCommitted(&result, topics: snapshot.topics, namePartitions: canListGroups != true, on: $0, timeoutMs: timeoutMs) }
         for group in result { if let error = group.offsetsError { snapshot.warnings.append("group \(group.name): \(error)") } }
         snapshot.groups = result
     }
@@ -309,7 +336,7 @@ public final class KafkaClient: @unchecked Sendable {
         var text: String
     }
 
-    private func listGroups(timeoutMs: () -> Int32) -> Result<[String], CallError> {
+    private func listGroups(on groupQueue: OpaquePointer, timeoutMs: () -> Int32) -> Result<[String], CallError> {
         let admin = adminOptions(groupHandle, timeoutMs: timeoutMs())
         defer { rd_kafka_AdminOptions_destroy(admin) }
         lastCalls += 1
@@ -333,7 +360,7 @@ public final class KafkaClient: @unchecked Sendable {
         return .success(names)
     }
 
-    private func describeGroups(_ names: [String], timeoutMs: () -> Int32, warnings: inout [String]) -> [String: Group] {
+    private func describeGroups(_ names: [String], on groupQueue: OpaquePointer, timeoutMs: () -> Int32, warnings: inout [String]) -> [String: Group] {
         guard !names.isEmpty else { return [:] }
         let admin = adminOptions(groupHandle, timeoutMs: timeoutMs())
         defer { rd_kafka_AdminOptions_destroy(admin) }
@@ -389,7 +416,8 @@ public final class KafkaClient: @unchecked Sendable {
     /// Committed offsets, one OffsetFetch per group (librdkafka 2.0.2 takes one group per call),
     /// at most `groupsInFlight` at a time. `namePartitions`: ask for every partition by name
     /// (clusters that cannot list groups answer nothing for "all partitions").
-    private func fetchCommitted(_ groups: inout [Group], topics: [ClusterSnapshot.Topic], namePartitions: Bool, timeoutMs: () -> Int32) {
+    private func fetchCommitted(_ groups: inout [Group], topics: [ClusterSnapshot.Topic], namePartitions: Bool, on queue: OpaquePointer,
+                                timeoutMs: () -> Int32) {
         guard !groups.isEmpty else { return }
         let index = Dictionary(uniqueKeysWithValues: groups.enumerated().map { ($1.name, $0) })
         var next = 0, pending = 0
@@ -449,7 +477,8 @@ extension KafkaClient {
     /// kept. Groups that want different offsets of one partition are read in further rounds.
     /// A record does not change, so what was read is kept while some group still waits at that
     /// offset (a stopped group costs one read, not one per collection); a partition whose end
-    /// went backwards (the topic was recreated) is read again.
+    /// went backwards (the topic was recreated) is read again, and one found with nothing
+    /// readable is read again once its end moves.
     func recordTimes(_ snapshot: inout ClusterSnapshot, timeoutMs: () -> Int32) {
         var wanted: [TopicPartition: Set<Int64>] = [:]
         var ends: [TopicPartition: (oldest: Int64, end: Int64)] = [:]
@@ -458,13 +487,14 @@ extension KafkaClient {
                 if let end = p.endOffset { ends[TopicPartition(topic.name, p.id)] = (p.oldestOffset ?? 0, end) }
             }
         }
-        var found: [TopicPartition: [Int64: Int64]] = [:]
+        // nil: nothing readable there up to the end (a transaction marker, aborted records).
+        var found: [TopicPartition: [Int64: Int64?]] = [:]
         var reads = 0
         for group in snapshot.groups {
             for (tp, offset) in group.committed.sorted(by: { $0.key < $1.key }) where offset >= 0 {
                 guard let bounds = ends[tp], offset < bounds.end else { continue }
                 let first = max(offset, bounds.oldest)
-                if let kept = recordTimeCache[tp], bounds.end >= kept.end, let time = kept.times[first] {
+                if let kept = recordTimeCache[tp], let time = kept.times[first], time != nil ? bounds.end >= kept.end : bounds.end == kept.end {
                     found[tp, default: [:]][first] = time
                 } else if reads < Self.maxRecordReads, wanted[tp, default: []].insert(first).inserted {
                     reads += 1
@@ -478,7 +508,7 @@ extension KafkaClient {
             }
             for g in snapshot.groups.indices {
                 for (tp, offset) in snapshot.groups[g].committed where offset >= 0 {
-                    guard let bounds = ends[tp], let time = found[tp]?[max(offset, bounds.oldest)] else { continue }
+                    guard let bounds = ends[tp], let known = found[tp]?[max(offset, bounds.oldest)], let time = known else { continue }
                     snapshot.groups[g].firstUnconsumedTimeMs[tp] = time
                 }
             }
@@ -487,7 +517,9 @@ extension KafkaClient {
         if reader == nil {
             reader = try? Self.makeHandle(options, log: log, type: RD_KAFKA_CONSUMER, extra: [
                 ("group.id", Self.readerGroup), ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"),
-                ("enable.partition.eof", "false"), ("fetch.wait.max.ms", "50"), ("max.partition.fetch.bytes", "65536"),
+                // EOF ends the wait for a partition with nothing readable past the offset; records
+                // of open transactions count too (their age is what a read_committed group waits on).
+                ("enable.partition.eof", "true"), ("isolation.level", "read_uncommitted"), ("fetch.wait.max.ms", "50"), ("max.partition.fetch.bytes", "65536"),
                 ("fetch.max.bytes", "4194304"), ("queued.max.messages.kbytes", "4096"), ("queued.min.messages", "1"),
             ])
         }
@@ -508,9 +540,16 @@ extension KafkaClient {
                 guard let message = rd_kafka_consumer_poll(reader, min(wait, 100)) else { continue }
                 defer { rd_kafka_message_destroy(message) }
                 let m = message.pointee
-                guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR, let rkt = m.rkt else { continue }
+                guard let rkt = m.rkt else { continue }
                 let tp = TopicPartition(String(cString: rd_kafka_topic_name(rkt)), m.partition)
-                guard missing.contains(tp), let offset = round[tp], m.offset >= offset else { continue }
+                guard missing.contains(tp), let offset = round[tp] else { continue }
+                guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    // The end, or an error for this partition: nothing to read there now.
+                    if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { found[tp, default: [:]][offset] = .some(nil) }
+                    missing.remove(tp)
+                    continue
+                }
+                guard m.offset >= offset else { continue }
                 var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
                 let timestamp = rd_kafka_message_timestamp(message, &type)
                 if type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE, timestamp >= 0 { found[tp, default: [:]][offset] = timestamp }

@@ -12,7 +12,8 @@ import ScopeCore
 /// `for` and `keep_firing_for` span, ending now, and an alert whose condition held that long is
 /// reported firing. Where they do not (a scrape or an OTLP receiver has only the present), an
 /// alert that is pending only because its `for` could not be observed carries
-/// `"for_unmet_no_history": true`, and with nothing firing the exit status is 3.
+/// `"for_unmet_no_history": true`, and with nothing firing the exit status is 3. The alerts as
+/// judged (pending or firing now) are returned for Alertmanager.
 enum EvalOnce {
     struct Sources {
         var log: EmbeddedLogSource?
@@ -51,7 +52,7 @@ enum EvalOnce {
 
     static func run(
         _ options: EvalOptions, groups: [RuleGroup], evaluator: RuleEvaluator, sources: Sources, sink: OutputSink, clock: any Clock
-    ) throws -> Int32 {
+    ) throws -> (status: Int32, alerts: [ActiveAlert]) {
         let now = clock.nowMs()
         let step = options.intervalMs
         let window = windowMs(groups)
@@ -86,15 +87,15 @@ enum EvalOnce {
             historyFrom = now
             withoutHistory.append("--scrape")
         }
-        // Names whose data reaches back further than `historyFrom` (lag in seconds from a
-        // cluster's record timestamps); every other name starts at `historyFrom`.
+        // Names whose data reaches back further than `historyFrom`, as lower bounds (lag in
+        // seconds from a cluster's record timestamps); every other name starts at `historyFrom`.
         var coverage = Coverage(from: .min)
         if let kafka = sources.kafka {
             // A cluster answers with the present, and with lower bounds of past lag in seconds.
             let lagFrom = kafka.collect(atMs: now, lagHistoryFromMs: dataFrom, stepMs: step)
             historyFrom = now
             withoutHistory.append("--kafka")
-            if let lagFrom { coverage.earlier["strm_consumergroup_lag_seconds"] = lagFrom }
+            if let lagFrom { coverage.lowerBounds["strm_consumergroup_lag_seconds"] = lagFrom }
         }
         if sources.hasReceiver {
             historyFrom = now
@@ -102,9 +103,8 @@ enum EvalOnce {
         }
 
         // Only a cluster's lag history is partial: with any other source without history, no name has more.
-        if withoutHistory != ["--kafka"] { coverage.earlier = [:] }
+        if withoutHistory != ["--kafka"] { coverage.lowerBounds = [:] }
         coverage.from = historyFrom
-        coverage.addRecordings(groups)
         let (_, start) = firstEvaluation(nowMs: now, windowMs: window, stepMs: step, historyFromMs: coverage.earliest)
         var evaluations = 0
         var errors: [String] = []
@@ -123,24 +123,38 @@ enum EvalOnce {
         }
         for line in errors { writeError("strmscope: warning: \(line)") }
 
-        // A pending alert whose condition held since the first evaluation with data for it may
-        // have held longer than the history shows: only then is `for` unmet for want of history.
+        // Every rule is evaluated from `start`, but one has data only since its own start: before
+        // it, what it saw was no data, so an alert active since then is active since its start at
+        // most (an absence would otherwise "hold" through a past nobody observed). A pending alert
+        // whose condition held since its start may have held longer than the data shows, and one
+        // judged on lower bounds may be further on than they show: then `for` is unmet for want
+        // of history.
         var firing = false
         var undetermined = false
-        for (rule, alert) in evaluator.allActiveAlerts() {
-            let ruleStart = max(start, min(now, coverage.dataStart(of: rule.expression)))
+        var judged: [ActiveAlert] = []
+        for (rule, active) in evaluator.allActiveAlerts() {
+            let ruleStart = max(start, min(now, coverage.dataStart(of: rule)))
+            var alert = active
+            if alert.activeAtMs < ruleStart {
+                alert.activeAtMs = ruleStart
+                if alert.state == .firing && now - ruleStart < rule.forMs {
+                    alert.state = .pending
+                    alert.firedAtMs = nil
+                }
+            }
             var extra: [String: Any] = ["evaluated_from": rfc3339(ruleStart)]
             if alert.state == .firing { firing = true }
-            if alert.state == .pending && ruleStart > planned && alert.activeAtMs <= ruleStart {
+            if alert.state == .pending && ((ruleStart > planned && alert.activeAtMs <= ruleStart) || coverage.readsLowerBounds(rule)) {
                 extra["for_unmet_no_history"] = true
                 undetermined = true
             }
+            judged.append(alert)
             let transition = AlertTransition(alertName: rule.name, to: alert.state, from: nil, alert: alert, atMs: now)
             sink.write(EvalRunner.transitionJSON(transition, rule: rule, extra: extra) + "\n")
         }
         sink.flush()
         let shortOfHistory = start > planned
-        if let lagFrom = coverage.earlier["strm_consumergroup_lag_seconds"], start < now {
+        if let lagFrom = coverage.lowerBounds["strm_consumergroup_lag_seconds"], start < now {
             writeError("strmscope eval: lag in seconds before now is a lower bound from the records' timestamps (since \(rfc3339(lagFrom))); "
                        + "the cluster's other series have no history")
         }
@@ -152,37 +166,64 @@ enum EvalOnce {
             writeError("strmscope eval: \(evaluations) group evaluations from \(rfc3339(start)) to \(rfc3339(now)) over the sources' history"
                        + (shortOfHistory ? " (it starts after the \(formatDurationMs(window)) that `for` spans)" : ""))
         }
-        if firing { return 1 }
-        return undetermined ? 3 : 0
+        return (firing ? 1 : undetermined ? 3 : 0, judged)
     }
 }
 
-/// When the sources' data begins, per metric name: `earlier` names whose data reaches back
-/// before `from` (where every other name, and a selector without a name, begins). A recording
-/// rule's output begins where the data it reads begins.
+/// When the sources' data begins, per metric name: `from` for every name, except the names in
+/// `lowerBounds`, whose data reaches back to an earlier time but only as lower bounds of the
+/// truth (a cluster's lag in seconds before now). A lower bound can prove `lag > 4` but never
+/// disprove it, so only an alert that compares an expression rising with those names to a number
+/// (`max_over_time(lag[1m]) > 4`) is judged over that earlier data; every other rule has data
+/// since `from`.
 struct Coverage {
     var from: Int64
-    var earlier: [String: Int64] = [:]
+    var lowerBounds: [String: Int64] = [:]
 
     /// The earliest data of any name.
-    var earliest: Int64 { min(from, earlier.values.min() ?? from) }
+    var earliest: Int64 { min(from, lowerBounds.values.min() ?? from) }
 
-    /// Since when every series `expression` reads has data (`from` when it reads none).
-    func dataStart(of expression: Expr) -> Int64 {
-        let names = expression.vectorSelectors.map { selector in
-            selector.name ?? selector.matchers.first { $0.name == "__name__" && $0.kind == .equal }?.value
-        }
-        return names.map { name in name.flatMap { earlier[$0] } ?? from }.max() ?? from
+    /// Since when `rule` has data it can be judged on.
+    func dataStart(of rule: Rule) -> Int64 {
+        guard case .alert = rule.kind, let names = Self.risingThreshold(rule.expression), !names.isEmpty,
+              let starts = Optional(names.compactMap({ lowerBounds[$0] })), starts.count == names.count
+        else { return from }
+        return starts.max()!
     }
 
-    /// Recorded names begin where what their rules read begins (two passes: a rule may read a
-    /// name recorded by a later one).
-    mutating func addRecordings(_ groups: [RuleGroup]) {
-        guard !earlier.isEmpty else { return }
-        for _ in 0..<2 {
-            for rule in groups.flatMap(\.rules) {
-                if case .record(let name) = rule.kind, dataStart(of: rule.expression) < from { earlier[name] = dataStart(of: rule.expression) }
+    /// Whether the rule reads a name whose past is only a lower bound.
+    func readsLowerBounds(_ rule: Rule) -> Bool {
+        rule.expression.vectorSelectors.contains { Self.name($0).map { lowerBounds[$0] != nil } ?? false }
+    }
+
+    static func name(_ selector: VectorSelector) -> String? {
+        selector.name ?? selector.matchers.first { $0.name == "__name__" && $0.kind == .equal }?.value
+    }
+
+    /// The names read by `expression` when it is `E > N` or `E >= N` (no `bool`), N a number and
+    /// E built only from selectors, parentheses, max/min/sum/avg aggregations and the
+    /// max/min/avg/last `_over_time` functions, all of which rise when the values they read rise;
+    /// nil for any other shape.
+    static func risingThreshold(_ expression: Expr) -> Set<String>? {
+        guard case .binary(let b) = expression.unwrappingParens, b.op == .gtr || b.op == .gte, !b.returnBool,
+              case .number = b.rhs.unwrappingParens
+        else { return nil }
+        var names: Set<String> = []
+        func rising(_ e: Expr) -> Bool {
+            switch e {
+            case .vectorSelector(let v):
+                guard let name = name(v) else { return false }
+                names.insert(name)
+                return true
+            case .matrixSelector(let m): return rising(.vectorSelector(m.selector))
+            case .paren(let p): return rising(p.expr)
+            case .aggregate(let a): return [.max, .min, .sum, .avg].contains(a.op) && a.param == nil && rising(a.expr)
+            case .call(let c):
+                return ["max_over_time", "min_over_time", "avg_over_time", "last_over_time"].contains(c.function.name)
+                    && c.args.count == 1 && rising(c.args[0])
+            default: return false
             }
         }
+        return rising(b.lhs) ? names : nil
     }
 }

@@ -97,9 +97,9 @@ public enum EvalRunner {
                 log: logSource, scraper: scraper, kafka: kafka, lagEstimator: lagEstimator, follower: follower, fileSpans: fileSpans,
                 hasReceiver: receiver != nil)
             let verdict = try EvalOnce.run(options, groups: groups, evaluator: evaluator, sources: sources, sink: sink, clock: clock)
-            let alerts = policy.due(evaluator.keptAlerts(), atMs: clock.nowMs())
+            let alerts = policy.due(verdict.alerts, atMs: clock.nowMs())
             if !alerts.isEmpty { sender?.enqueue(alerts) }
-            return verdict
+            return verdict.status
         }
 
         let started = clock.nowMs()

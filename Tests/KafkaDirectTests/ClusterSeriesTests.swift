@@ -147,4 +147,12 @@ import Testing
         #expect(ClusterSeries.pastLagSeconds(s, fromMs: 0, nowMs: 1_000_000, stepMs: 15_000).isEmpty, "no time before the record")
         #expect(ClusterSeries.pastLagSeconds(s, fromMs: 0, nowMs: 1_100_000, stepMs: 0).isEmpty)
     }
+
+    @Test func withoutTheLogStartAnUncommittedPartitionsLagIsUnknownNotItsWholeEndOffset() {
+        var s = snapshot()
+        s.topics[0].partitions[0].oldestOffset = nil  // the earliest offsets did not answer
+        let lag = values(ClusterSeries.samples(s, targetLabels: target), "kafka_consumergroup_lag")
+        #expect(lag["consumergroup=g1,partition=0,topic=orders"] == nil)
+        #expect(lag["consumergroup=g1,partition=3,topic=orders"] == 5)
+    }
 }

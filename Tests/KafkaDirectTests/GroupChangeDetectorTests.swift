@@ -61,4 +61,13 @@ import Testing
         #expect(detector.observe([group(.empty, [])], atMs: 2_000).map(\.title) == ["rebalance g1: Stable → Empty; members 1 → 0; left memberA (/10.0.0.1)"])
         #expect(detector.rebalances["undescribed"] == nil)
     }
+
+    @Test func aGroupMissingWhileOthersAreDescribedIsForgottenAndItsReturnIsABaseline() {
+        var detector = GroupChangeDetector()
+        let other = Group(name: "other", state: .stable, members: [b])
+        _ = detector.observe([group(.stable, [a]), other], atMs: 0)
+        #expect(detector.observe([other], atMs: 1_000).isEmpty)
+        #expect(detector.rebalances["g1"] == nil, "a deleted group's count goes with it")
+        #expect(detector.observe([group(.stable, [a, b]), other], atMs: 2_000).isEmpty, "back: a new baseline")
+    }
 }

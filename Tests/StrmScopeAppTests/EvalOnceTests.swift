@@ -122,38 +122,38 @@ import Testing
     }
 }
 
-/// Which names' data reaches back how far, when only some do (a cluster's lag in seconds).
+/// Which rules may be judged over a cluster's lower-bound past of lag in seconds.
 @Suite struct CoverageTests {
-    func groups(_ yaml: String) throws -> [RuleGroup] { try RuleFile.parse(yaml, file: "r.yml").groups }
-
-    @Test func anExpressionHasDataSinceItsLatestStartingName() throws {
-        var coverage = Coverage(from: 1_000)
-        coverage.earlier = ["strm_consumergroup_lag_seconds": 100]
-        func start(_ text: String) throws -> Int64 { coverage.dataStart(of: try PromQL.parse(text)) }
-        #expect(try start("max_over_time(strm_consumergroup_lag_seconds[1m]) > 4") == 100)
-        #expect(try start("{__name__=\"strm_consumergroup_lag_seconds\", topic=\"orders\"}") == 100)
-        #expect(try start("strm_consumergroup_lag_seconds > on (consumergroup) kafka_consumergroup_lag") == 1_000,
-                "a name without history holds the whole expression back")
-        #expect(try start("{__name__=~\"strm_.*\"}") == 1_000, "a selector without a name: the default")
-        #expect(try start("vector(1)") == 1_000)
-        #expect(coverage.earliest == 100)
+    func rules(_ exprs: [String]) throws -> [Rule] {
+        let yaml = "groups:\n  - name: g\n    rules:\n" + exprs.enumerated().map { i, e in
+            e.hasPrefix("record:") ? "      - record: r\(i)\n        expr: '\(e.dropFirst(7))'\n" : "      - alert: A\(i)\n        expr: '\(e)'\n"
+        }.joined()
+        return try RuleFile.parse(yaml, file: "r.yml").groups.flatMap(\.rules)
     }
 
-    @Test func recordedNamesStartWhereWhatTheyReadStarts() throws {
+    @Test func onlyARisingThresholdOnLowerBoundNamesIsJudgedOverTheirPast() throws {
         var coverage = Coverage(from: 1_000)
-        coverage.earlier = ["strm_consumergroup_lag_seconds": 100]
-        coverage.addRecordings(try groups("""
-            groups:
-              - name: g
-                rules:
-                  - record: burn:ratio
-                    expr: sum_over_time(bad:bool[5m])
-                  - record: bad:bool
-                    expr: max(strm_consumergroup_lag_seconds) > bool 30
-                  - record: offsets:rate
-                    expr: rate(kafka_consumergroup_current_offset[1m])
-            """))
-        #expect(coverage.earlier["bad:bool"] == 100 && coverage.earlier["burn:ratio"] == 100, "recorded from lag history, also read before its rule")
-        #expect(coverage.earlier["offsets:rate"] == nil)
+        coverage.lowerBounds = ["strm_consumergroup_lag_seconds": 100]
+        let judged = try rules([
+            "max by (consumergroup, topic) (max_over_time(strm_consumergroup_lag_seconds[1m])) > 4",
+            "{__name__=\"strm_consumergroup_lag_seconds\", topic=\"orders\"} >= 30",
+            "(avg(strm_consumergroup_lag_seconds)) > (4)",
+        ])
+        for rule in judged { #expect(coverage.dataStart(of: rule) == 100, "\(rule.source)") }
+        // A lower bound cannot show these false or true: they start with the present.
+        let present = try rules([
+            "strm_consumergroup_lag_seconds < 1",
+            "strm_consumergroup_lag_seconds > bool 4",
+            "absent_over_time(strm_consumergroup_lag_seconds[5m])",
+            "max(strm_consumergroup_lag_seconds) > 4 unless kafka_consumergroup_lag == 0",
+            "strm_consumergroup_lag_seconds > on (consumergroup) kafka_consumergroup_lag",
+            "count(strm_consumergroup_lag_seconds) > 4",
+            "-strm_consumergroup_lag_seconds > -4",
+            "max(kafka_consumergroup_lag) > 4",
+            "record:max(strm_consumergroup_lag_seconds) > bool 30",
+        ])
+        for rule in present { #expect(coverage.dataStart(of: rule) == 1_000, "\(rule.source)") }
+        #expect(coverage.earliest == 100)
+        #expect(coverage.readsLowerBounds(judged[0]) && coverage.readsLowerBounds(present[0]) && !coverage.readsLowerBounds(present[7]))
     }
 }
