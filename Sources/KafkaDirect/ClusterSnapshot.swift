@@ -41,19 +41,14 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var topics: [Topic]
     /// In name order.
     public var groups: [Group]
-    /// Whether the cluster answered ListGroups/DescribeGroups. When it did not (librdkafka's
-    /// mock cluster, or an ACL that forbids it), groups come only from `--kafka-group` and have
-    /// no state or members.
-    public var groupsDescribed: Bool
     /// Problems that did not stop the collection (a group whose offsets timed out), for the
     /// status line.
     public var warnings: [String]
 
-    public init(brokers: [Broker] = [], topics: [Topic] = [], groups: [Group] = [], groupsDescribed: Bool = true, warnings: [String] = []) {
+    public init(brokers: [Broker] = [], topics: [Topic] = [], groups: [Group] = [], warnings: [String] = []) {
         self.brokers = brokers
         self.topics = topics
         self.groups = groups
-        self.groupsDescribed = groupsDescribed
         self.warnings = warnings
     }
 }

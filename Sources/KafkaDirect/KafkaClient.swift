@@ -68,10 +68,11 @@ final class ClientLog: Sendable {
 
 /// A read-only observer of a Kafka cluster through librdkafka, the way kminion and
 /// kafka_exporter watch one: metadata, the earliest and end offset of every partition, the
-/// consumer groups (listed and described), and every group's committed offsets. Requests are
-/// batched by librdkafka per broker (offsets) and per coordinator (groups), so their number
-/// grows with brokers and groups, not with partitions. Every call is bounded by what remains of
-/// `timeoutMs`. Not thread-safe: one collection at a time.
+/// consumer groups (listed and described), and every group's committed offsets. Offsets are
+/// asked per partition leader; librdkafka 2.0.2's admin API describes and fetches one group per
+/// request (each after a FindCoordinator), so the requests grow with brokers and groups, not with
+/// partitions. Every call is bounded by what remains of `timeoutMs`. Not thread-safe: one
+/// collection at a time.
 ///
 /// librdkafka 2.0.2 pitfalls this works around (see the reference's kafka-direct notes): a
 /// DescribeGroups that fails as unsupported leaves its handle unable to complete later admin
@@ -92,8 +93,6 @@ public final class KafkaClient: @unchecked Sendable {
     static let readerGroup = "strmscope-lag-reader"
     /// Whether the cluster answers ListGroups; nil until asked.
     private var canListGroups: Bool?
-    /// Calls made by the last collection (each may be several requests, one per broker).
-    public private(set) var lastCalls = 0
 
     public init(_ options: KafkaOptions) throws {
         self.options = options
@@ -165,7 +164,6 @@ public final class KafkaClient: @unchecked Sendable {
             let left = deadline - ContinuousClock.now
             return Int32(max(1, min(Int64(Int32.max), left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
         }
-        lastCalls = 0
         // Callbacks run only inside rd_kafka_poll: serve what the handles queued since the last
         // collection (errors, logs), so nothing piles up.
         rd_kafka_poll(handle, 0)
@@ -192,7 +190,6 @@ public final class KafkaClient: @unchecked Sendable {
         // gets the time it needs.
         var slice: Int32 = 500
         while true {
-            lastCalls += 1
             err = rd_kafka_metadata(handle, 1, nil, &raw, min(slice, timeoutMs()))
             slice = slice < Int32.max / 2 ? slice * 2 : slice
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -257,7 +254,6 @@ public final class KafkaClient: @unchecked Sendable {
             let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
             defer { rd_kafka_topic_partition_list_destroy(list) }
             for (topic, partition) in partitions { rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = logical }
-            lastCalls += 1
             let err = rd_kafka_offsets_for_times(handle, list, max(1, timeoutMs() / Int32(calls.count - n)))
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 let which = logical == Int64(RD_KAFKA_OFFSET_END) ? "end" : "earliest"
@@ -321,7 +317,6 @@ public final class KafkaClient: @unchecked Sendable {
                 }
             }
         }
-        snapshot.groupsDescribed = canListGroups == true
         if canListGroups == false && options.groups.isEmpty {
             snapshot.warnings.append("the cluster does not list consumer groups (ListGroups unsupported or not allowed): name them with --kafka-group")
         }
@@ -339,7 +334,6 @@ public final class KafkaClient: @unchecked Sendable {
     private func listGroups(on groupQueue: OpaquePointer, timeoutMs: () -> Int32) -> Result<[String], CallError> {
         let admin = adminOptions(groupHandle, timeoutMs: timeoutMs())
         defer { rd_kafka_AdminOptions_destroy(admin) }
-        lastCalls += 1
         rd_kafka_ListConsumerGroups(groupHandle, admin, groupQueue)
         guard let event = poll(groupQueue, type: RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, timeoutMs: timeoutMs) else {
             return .failure(CallError(code: RD_KAFKA_RESP_ERR__TIMED_OUT, text: "timed out"))
@@ -364,7 +358,6 @@ public final class KafkaClient: @unchecked Sendable {
         guard !names.isEmpty else { return [:] }
         let admin = adminOptions(groupHandle, timeoutMs: timeoutMs())
         defer { rd_kafka_AdminOptions_destroy(admin) }
-        lastCalls += 1
         withCStrings(names) { pointers in
             var mutable = pointers
             rd_kafka_DescribeConsumerGroups(groupHandle, &mutable, pointers.count, admin, groupQueue)
@@ -429,7 +422,6 @@ public final class KafkaClient: @unchecked Sendable {
         while next < groups.count || pending > 0 {
             while next < groups.count && pending < max(1, options.groupsInFlight) {
                 var request: OpaquePointer? = rd_kafka_ListConsumerGroupOffsets_new(groups[next].name, named)
-                lastCalls += 1
                 rd_kafka_ListConsumerGroupOffsets(handle, &request, 1, admin, queue)
                 rd_kafka_ListConsumerGroupOffsets_destroy(request)
                 next += 1
@@ -531,7 +523,6 @@ extension KafkaClient {
             let list = rd_kafka_topic_partition_list_new(Int32(round.count))!
             defer { rd_kafka_topic_partition_list_destroy(list) }
             for (tp, offset) in round { rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition).pointee.offset = offset }
-            lastCalls += 1
             guard rd_kafka_assign(reader, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { break }
             var missing = Set(round.keys)
             while !missing.isEmpty {

@@ -17,7 +17,7 @@ import Testing
             brokers: [.init(id: 1, host: "b1", port: 9092), .init(id: 2, host: "b2", port: 9092)],
             topics: [.init(name: "orders", partitions: ends.enumerated().map { .init(id: Int32($0), leader: 1, oldestOffset: 0, endOffset: $1) }),
                      .init(name: "audit", partitions: [.init(id: 0, leader: 2, oldestOffset: 4, endOffset: 9)])],
-            groups: [Group(name: "g1", committed: committed)], groupsDescribed: false)
+            groups: [Group(name: "g1", committed: committed)])
     }
 
     func values(_ samples: [ScrapedSample], _ name: String) -> [String: Double] {
