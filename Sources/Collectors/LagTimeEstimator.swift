@@ -70,12 +70,43 @@ public struct OffsetTimeTable: Sendable, Equatable {
     }
 }
 
+/// Where an exporter puts the offsets the estimate needs: a partition's end offset, and each
+/// group's position on it, as a committed offset or (kminion) as lag behind the end.
+public struct OffsetSeriesNames: Sendable, Equatable {
+    public var endOffset: String
+    public var topic: String
+    public var partition: String
+    public var groupSeries: String
+    public var group: String
+    public var groupTopic: String
+    public var groupPartition: String
+    /// `groupSeries` is lag in records: the group's offset is the end offset minus it.
+    public var groupSeriesIsLag = false
+
+    /// kafka_exporter, the embedded log, --kafka and strmscope's own /metrics.
+    public static let kafkaExporter = OffsetSeriesNames(
+        endOffset: "kafka_topic_partition_current_offset", topic: "topic", partition: "partition",
+        groupSeries: "kafka_consumergroup_current_offset", group: "consumergroup", groupTopic: "topic", groupPartition: "partition")
+    /// Redpanda's /public_metrics: every replica reports the end offset (the highest is taken).
+    public static let redpanda = OffsetSeriesNames(
+        endOffset: "redpanda_kafka_max_offset", topic: "redpanda_topic", partition: "redpanda_partition",
+        groupSeries: "redpanda_kafka_consumer_group_committed_offset", group: "redpanda_group", groupTopic: "redpanda_topic",
+        groupPartition: "redpanda_partition")
+    /// kminion: per-partition high water marks and per-partition lag.
+    public static let kminion = OffsetSeriesNames(
+        endOffset: "kminion_kafka_topic_partition_high_water_mark", topic: "topic_name", partition: "partition_id",
+        groupSeries: "kminion_kafka_consumer_group_topic_partition_lag", group: "group_id", groupTopic: "topic_name",
+        groupPartition: "partition_id", groupSeriesIsLag: true)
+
+    public static let all = [kafkaExporter, redpanda, kminion]
+}
+
 /// Consumer lag in seconds for sources that only have offsets (a scraped kafka_exporter, a
-/// Prometheus server): after each collection it reads the newest
-/// `kafka_topic_partition_current_offset` and `kafka_consumergroup_current_offset` from the
-/// store, keeps an `OffsetTimeTable` per partition, and writes
+/// Prometheus server): after each collection it reads the newest end offsets and group offsets
+/// from the store, in every exporter's names (`OffsetSeriesNames`: kafka_exporter, Redpanda,
+/// kminion), keeps an `OffsetTimeTable` per partition, and writes
 /// `strm_consumergroup_lag_seconds{consumergroup,topic,partition}` (with the group series'
-/// other labels) plus `strm_consumergroup_lag_seconds_extrapolated` (1 when the estimate is an
+/// other labels, so every preset's lag feeds the same SLO) plus `strm_consumergroup_lag_seconds_extrapolated` (1 when the estimate is an
 /// extrapolation). Interpolated estimates are off by at most one collection interval; label sets
 /// that already have an exact `strm_consumergroup_lag_seconds` (the embedded log, strmscope's
 /// own /metrics) are left alone.
@@ -85,10 +116,12 @@ public final class LagTimeEstimator: @unchecked Sendable {
     /// The partitions whose lag series this estimator writes (so they are not taken for exact ones).
     private var estimated: Set<String> = []
     private let lookbackMs: Int64
+    private let dialects: [OffsetSeriesNames]
 
-    public init(store: SeriesStore, lookbackMs: Int64 = 5 * 60_000) {
+    public init(store: SeriesStore, lookbackMs: Int64 = 5 * 60_000, dialects: [OffsetSeriesNames] = OffsetSeriesNames.all) {
         self.store = store
         self.lookbackMs = lookbackMs
+        self.dialects = dialects
     }
 
     /// Updates the tables from the store's newest samples and writes the estimates at `nowMs`.
@@ -103,33 +136,46 @@ public final class LagTimeEstimator: @unchecked Sendable {
                 return (s.labels, last.value)
             }
         }
-        for (labels, value) in newest("kafka_topic_partition_current_offset") {
-            guard let topic = labels["topic"], let partition = labels["partition"] else { continue }
-            let key = "\(topic)\u{0}\(partition)"
-            tables[key, default: OffsetTimeTable()].add(offset: Int64(value), atMs: nowMs)
-        }
+        // Offsets come from outside: a value no offset can be (NaN, ±Inf, beyond ±2^62) is skipped
+        // rather than trapping in Int64(_:), and differences of two offsets cannot overflow.
+        func offset(_ value: Double) -> Int64? { value.isFinite && abs(value) < 0x1p62 ? Int64(value) : nil }
         let exact = Set(newest("strm_consumergroup_lag_seconds").compactMap { labels, _ -> String? in
             guard let g = labels["consumergroup"], let t = labels["topic"], let p = labels["partition"] else { return nil }
             return "\(g)\u{0}\(t)\u{0}\(p)"
         }).subtracting(estimated)
         var written = 0
-        for (labels, value) in newest("kafka_consumergroup_current_offset") {
-            guard let group = labels["consumergroup"], let topic = labels["topic"], let partition = labels["partition"],
-                  !exact.contains("\(group)\u{0}\(topic)\u{0}\(partition)"), let table = tables["\(topic)\u{0}\(partition)"] else { continue }
-            let seconds: Double
-            var extrapolated = 0.0
-            switch table.lag(groupOffset: Int64(value), nowMs: nowMs) {
-            case .zero: seconds = 0
-            case .interpolated(let s): seconds = s
-            case .extrapolated(let s):
-                seconds = s
-                extrapolated = 1
-            case .unknown: continue
+        for names in dialects {
+            // The highest end offset per partition (replicas report it each; the leader's is newest).
+            var ends: [String: Int64] = [:]
+            for (labels, value) in newest(names.endOffset) {
+                guard let topic = labels[names.topic], let partition = labels[names.partition], let value = offset(value) else { continue }
+                ends["\(topic)\u{0}\(partition)", default: Int64.min] = max(ends["\(topic)\u{0}\(partition)", default: Int64.min], value)
             }
-            estimated.insert("\(group)\u{0}\(topic)\u{0}\(partition)")
-            _ = try? store.append(labels.setting("__name__", "strm_consumergroup_lag_seconds"), timestampMs: nowMs, value: seconds)
-            _ = try? store.append(labels.setting("__name__", "strm_consumergroup_lag_seconds_extrapolated"), timestampMs: nowMs, value: extrapolated)
-            written += 1
+            for (key, offset) in ends { tables["\(names.endOffset)\u{0}\(key)", default: OffsetTimeTable()].add(offset: offset, atMs: nowMs) }
+            var seen: Set<String> = []
+            for (labels, value) in newest(names.groupSeries) {
+                guard let group = labels[names.group], let topic = labels[names.groupTopic], let partition = labels[names.groupPartition],
+                      let value = offset(value) else { continue }
+                let key = "\(group)\u{0}\(topic)\u{0}\(partition)"
+                guard !exact.contains(key), seen.insert(key).inserted,
+                      let table = tables["\(names.endOffset)\u{0}\(topic)\u{0}\(partition)"], let end = table.points.last?.offset else { continue }
+                let groupOffset = names.groupSeriesIsLag ? end - value : value
+                let seconds: Double
+                var extrapolated = 0.0
+                switch table.lag(groupOffset: groupOffset, nowMs: nowMs) {
+                case .zero: seconds = 0
+                case .interpolated(let s): seconds = s
+                case .extrapolated(let s):
+                    seconds = s
+                    extrapolated = 1
+                case .unknown: continue
+                }
+                estimated.insert(key)
+                let out = labels.setting("consumergroup", group).setting("topic", topic).setting("partition", partition)
+                _ = try? store.append(out.setting("__name__", "strm_consumergroup_lag_seconds"), timestampMs: nowMs, value: seconds)
+                _ = try? store.append(out.setting("__name__", "strm_consumergroup_lag_seconds_extrapolated"), timestampMs: nowMs, value: extrapolated)
+                written += 1
+            }
         }
         return written
     }

@@ -272,8 +272,10 @@ public enum ScopeScreen {
         // Channel readings shrink to fit: all with names, all without, then fewer from the right.
         let count = frame.config.channels.count
         let candidates = [(count, true)] + stride(from: count, through: 0, by: -1).map { ($0, false) }
-        let left = candidates.lazy.map { shown, named in
-            (["SCOPE"] + (0..<shown).map { channelText($0, named: named) }).joined(separator: " · ")
+        let lead: [String] = frame.config.badge.map { ["SCOPE", $0] } ?? ["SCOPE"]
+        let left = candidates.lazy.map { shown, named -> String in
+            let channels: [String] = (0..<shown).map { channelText($0, named: named) }
+            return (lead + channels).joined(separator: " · ")
         }.first { $0.count + 3 + rightText.count <= width } ?? "SCOPE"
         buffer.fill(Rect(x: 0, y: 0, width: width, height: 1), with: Cell(" ", style: CellStyle(reverse: true)))
         buffer.put(left, x: 0, y: 0, style: CellStyle(bold: true, reverse: true), clip: Rect(x: 0, y: 0, width: max(0, width - rightText.count - 3), height: 1))

@@ -48,6 +48,8 @@ public struct ScopeConfig: Sendable, Equatable {
     public var extraKeys: [(key: Character, label: String, help: String)]
     /// Which event kinds are drawn as markers.
     public var markerKinds: Set<EventKind>
+    /// Shown after SCOPE in the header: which preset the channels come from (`preset redpanda`).
+    public var badge: String?
 
     public init(title: String, channels: [ChannelSpec], extraKeys: [(key: Character, label: String, help: String)] = [],
                 markerKinds: Set<EventKind> = Set(EventKind.allCases)) {
@@ -58,7 +60,7 @@ public struct ScopeConfig: Sendable, Equatable {
     }
 
     public static func == (a: ScopeConfig, b: ScopeConfig) -> Bool {
-        a.title == b.title && a.channels == b.channels && a.markerKinds == b.markerKinds
+        a.title == b.title && a.channels == b.channels && a.markerKinds == b.markerKinds && a.badge == b.badge
             && a.extraKeys.map { "\($0.key) \($0.label) \($0.help)" } == b.extraKeys.map { "\($0.key) \($0.label) \($0.help)" }
     }
 }

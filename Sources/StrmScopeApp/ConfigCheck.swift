@@ -31,11 +31,20 @@ public enum ConfigCheck {
         let here = ["Dashboards", "Runbooks"].filter { FileManager.default.fileExists(atPath: $0) }
         if !here.isEmpty { return run(paths: here) }
         var report = Report()
-        let builtIn: [(String, String)] = [
-            ("Dashboards/streaming.yml", defaultDashboardYAML), ("Dashboards/alerts.yml", defaultAlertRulesYAML),
-            ("Dashboards/slo-rules.yml", defaultSLORulesYAML),
-        ]
-        for (name, text) in builtIn { check(text, file: "(built in) \(name)", runbookLinks: false, into: &report) }
+        for (name, text) in builtInDashboardFiles.sorted(by: { $0.key < $1.key }) {
+            check(text, file: "(built in) \(name)", runbookLinks: false, into: &report)
+        }
+        return report
+    }
+
+    /// A preset as built in: its dashboard and rule files; runbook links too when the runbooks
+    /// are here to check (a Runbooks folder in the working directory).
+    public static func run(preset: Preset) -> Report {
+        var report = Report()
+        let links = FileManager.default.fileExists(atPath: "Runbooks")
+        for file in [preset.dashboardFile] + preset.ruleFiles {
+            check(builtInDashboardFiles[file]!, file: "(built in) \(file)", runbookLinks: links, into: &report)
+        }
         return report
     }
 

@@ -16,6 +16,8 @@ import Synchronization
 /// What `strmscope eval` evaluates and where it reports.
 public struct EvalOptions: Sendable {
     public var ruleFiles: [String]
+    /// Rule groups already parsed (a preset's pack), evaluated before those of `ruleFiles`.
+    public var ruleGroups: [RuleGroup] = []
     public var logDirectory: String?
     public var scrapeURLs: [String] = []
     /// A Kafka cluster read directly every round (`--kafka`).
@@ -57,7 +59,7 @@ public enum EvalRunner {
     /// nothing firing but an alert pending for want of history; errors are thrown.
     public static func run(_ options: EvalOptions, output: OutputSink, clock: any Clock = SystemClock()) throws -> Int32 {
         installStopHandlers()
-        var groups: [RuleGroup] = []
+        var groups = options.ruleGroups
         for file in options.ruleFiles { groups += try RuleFile.load(file: file).groups }
         guard !groups.isEmpty else { throw CommandError("the rule files hold no rule groups") }
         var storeOptions = StoreOptions()

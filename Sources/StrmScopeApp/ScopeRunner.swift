@@ -28,6 +28,8 @@ public struct ScopeOptions: Sendable {
     public var dashboard: Dashboard
     /// Rule groups evaluated on the scope's data: the alert panel and alert markers.
     public var ruleGroups: [RuleGroup] = []
+    /// After SCOPE in the header: the preset in use, when it is not simply the default.
+    public var badge: String?
     /// Most frames per second (keys are read at this rate; frames are drawn only on change).
     public var framesPerSecond = 10
     public var ascii = false
@@ -137,7 +139,8 @@ public enum ScopeRunner {
         // Messages would draw over the screen: dropped points are counted, not printed.
         let receiver = try options.otlp?.start(into: acquisition.store, report: { [acquisition] in acquisition.report("OTLP: \($0)") })
         defer { receiver?.stop() }
-        let config = ScopeConfig(options.dashboard, demoKeys: workload != nil)
+        var config = ScopeConfig(options.dashboard, demoKeys: workload != nil)
+        config.badge = options.badge
         let clock = SystemClock()
         var state = ScopeState(config: config, timePerDivisionMs: options.dashboard.timePerDivisionMs,
                                trigger: options.dashboard.trigger.map(TriggerSettings.init), nowMs: clock.nowMs())

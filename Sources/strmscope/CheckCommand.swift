@@ -39,15 +39,32 @@ struct CheckFilesCommand: ParsableCommand {
             Exits 0 when every file is valid, 1 when problems were found, 2 when a path does not \
             exist or cannot be read.
 
-            Example:
+            --preset NAME checks a preset as built into strmscope: its dashboard, alert pack \
+            and SLO rules, and, when a Runbooks folder is in the working directory, that every \
+            alert's runbook is there with its four sections.
+
+            Examples:
               strmscope check Dashboards Runbooks
+              strmscope check --preset redpanda
             """)
 
     @Argument(help: ArgumentHelp("Files or directories (default: Dashboards Runbooks, or the built-in ones).", valueName: "path"))
     var paths: [String] = []
 
+    @Option(name: .customLong("preset"), help: ArgumentHelp(
+        "Check a built-in preset's dashboard, alert pack and SLO rules (and its runbooks when Runbooks/ is here).", valueName: "name"))
+    var preset: String?
+
+    func validate() throws {
+        if let preset, Preset.named(preset) == nil {
+            throw ValidationError("no preset \"\(preset)\"; the presets are \(Preset.all.map(\.name).joined(separator: ", "))")
+        }
+        if preset != nil && !paths.isEmpty { throw ValidationError("give paths or --preset, not both") }
+    }
+
     func run() throws {
-        let report = paths.isEmpty ? ConfigCheck.runDefault() : ConfigCheck.run(paths: paths)
+        let report = preset.flatMap(Preset.named).map(ConfigCheck.run(preset:))
+            ?? (paths.isEmpty ? ConfigCheck.runDefault() : ConfigCheck.run(paths: paths))
         let output = StandardOutput()
         for (file, what) in report.checked { output.write("checked \(file): \(what)\n") }
         for problem in report.problems { output.write(problem + "\n") }

@@ -9,7 +9,10 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate alerting and recording rules headless: JSON lines of alert transitions, Alertmanager push.",
         discussion: """
-            Rule files are Prometheus rule files (Dashboards/alerts.yml is the shipped pack). The \
+            Rule files are Prometheus rule files; without --rules eval evaluates a preset's pack \
+            (--preset NAME, or those detected on the --scrape targets or in the names a \
+            --prometheus server holds; kafka, the pack of Dashboards/alerts.yml, otherwise) with \
+            the lag SLO's rules. The \
             sources are read every evaluation (--log samples an embedded log, --scrape fetches \
             /metrics, --kafka reads a Kafka cluster directly, --file loads exposition files once at start, --prometheus fetches the raw series the rules read from a server, the first \
             time up to 6h back, then only what is new) and every group is evaluated at its interval (default --interval) with \
@@ -35,12 +38,16 @@ struct EvalCommand: ParsableCommand {
               strmscope eval --rules Dashboards/alerts.yml --log /tmp/demo
               strmscope eval --rules Dashboards/alerts.yml --once \\
                 --scrape http://localhost:9308/metrics
+              strmscope eval --preset pulsar --once --scrape http://pulsar:8080/metrics
               strmscope eval --rules Dashboards/alerts.yml --log /tmp/demo \\
                 --alertmanager http://localhost:9093 --output alerts.jsonl
             """)
 
-    @Option(name: .customLong("rules"), help: ArgumentHelp("A Prometheus rule file (repeatable).", valueName: "file"))
+    @Option(name: .customLong("rules"), help: ArgumentHelp(
+        "A Prometheus rule file (repeatable; default: the preset's alert pack and the lag SLO's rules).", valueName: "file"))
     var ruleFiles: [String] = []
+
+    @OptionGroup var preset: PresetOption
 
     @Option(name: .customLong("log"), help: ArgumentHelp("An embedded log directory to read (read-only).", valueName: "dir"))
     var logDirectory: String?
@@ -93,7 +100,6 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         try validateQueryTimeout(queryTimeout)
-        if ruleFiles.isEmpty { throw ValidationError("name at least one rule file with --rules") }
         if logDirectory == nil && scrapeURLs.isEmpty && prometheusURL == nil && files.isEmpty && otlp.listen == nil && kafka.bootstrap == nil {
             throw ValidationError("name a source: --log DIR, --scrape URL, --kafka HOST:PORT, --prometheus URL, --file PATH or --otlp-listen HOST:PORT")
         }
@@ -107,6 +113,20 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         var options = EvalOptions(ruleFiles: ruleFiles)
+        // --rules alone evaluates just those files; --preset adds its pack; neither: the preset
+        // detected on the scrape targets (kafka for the other sources), said on stderr.
+        if ruleFiles.isEmpty || preset.name != nil {
+            do {
+                let chosen = preset.presets(scrapeURLs: scrapeURLs, prometheusURL: prometheusURL, limits: scrapeLimits.limits, command: "eval").presets
+                if preset.name == nil && scrapeURLs.isEmpty && prometheusURL == nil {
+                    writeError("strmscope eval: preset \(chosen.map(\.name).joined(separator: " + ")) (no --rules; choose a pack with --preset NAME)")
+                }
+                options.ruleGroups = try Preset.combinedRuleGroups(chosen)
+            } catch {
+                writeError("strmscope: error: \(error)")
+                throw ExitStatus.error
+            }
+        }
         options.logDirectory = logDirectory
         options.scrapeURLs = scrapeURLs
         options.prometheusURL = prometheusURL

@@ -12,9 +12,16 @@ struct ScopeCommand: ParsableCommand {
             Without a source it runs the demo workload in-process (topic orders, consumer group \
             billing, dead letters to orders.dlq) with faults on a schedule; keys k, s, p, b inject \
             them (kill a member, slow consumer, poison burst, producer burst). With --log, --scrape, \
-            --kafka or --prometheus it shows real data through the same dashboard: every channel is a \
-            PromQL expression on kafka_exporter's metric names. --kafka reads a Kafka or Redpanda \
-            cluster itself (offsets, groups, lag, and rebalances as R markers), no exporter needed.
+            --kafka or --prometheus it shows real data: every channel is a PromQL expression. \
+            --kafka reads a Kafka or Redpanda cluster itself (offsets, groups, lag, and rebalances \
+            as R markers), no exporter needed.
+
+            A preset is a system's dashboard and alert pack on its own metric names (strmscope \
+            presets): kafka (kafka_exporter's names, also those of the demo, --log and --kafka), \
+            kminion, redpanda, pulsar. --preset NAME chooses one; without it the scope scrapes \
+            each --scrape target once (or asks a --prometheus server which names it holds), \
+            uses every preset whose metrics it finds (several systems share the four channels) \
+            and says so in its header and on stderr.
 
             The alert panel lists firing and pending alerts of the built-in pack (or --rules), \
             evaluated on the same data; alert transitions are markers on the time axis. Tab selects \
@@ -28,12 +35,15 @@ struct ScopeCommand: ParsableCommand {
               strmscope
               strmscope scope --log /tmp/demo
               strmscope scope --scrape http://localhost:9308/metrics
+              strmscope scope --preset redpanda --scrape http://rp-0:9644/public_metrics
               strmscope scope --kafka 10.0.0.5:9092 --kafka-config-file client.properties
               strmscope scope --prometheus http://localhost:9090 --dashboard my.yml
             """)
 
-    @Option(help: ArgumentHelp("A dashboard YAML file (default: the built-in Dashboards/streaming.yml).", valueName: "file"))
+    @Option(help: ArgumentHelp("A dashboard YAML file (default: the preset's).", valueName: "file"))
     var dashboard: String?
+
+    @OptionGroup var preset: PresetOption
 
     @Option(name: .customLong("log"), help: ArgumentHelp("Watch an embedded log directory (read-only).", valueName: "dir"))
     var logDirectory: String?
@@ -48,7 +58,7 @@ struct ScopeCommand: ParsableCommand {
     var prometheusURL: String?
 
     @Option(name: .customLong("rules"), help: ArgumentHelp(
-        "Prometheus rule files for the alert panel (default: the built-in pack, Dashboards/alerts.yml and slo-rules.yml; repeatable).",
+        "Prometheus rule files for the alert panel (default: the preset's alert pack and the lag SLO's rules; repeatable).",
         valueName: "file"))
     var ruleFiles: [String] = []
 
@@ -113,7 +123,12 @@ struct ScopeCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let board = try dashboard.map { try Dashboard.load(file: $0) } ?? Dashboard.parse(defaultDashboardYAML, file: "built-in streaming.yml")
+            // Detection scrapes only when the preset decides something: the dashboard or the rules.
+            let needsPreset = dashboard == nil || (!noRules && ruleFiles.isEmpty && prometheusURL == nil)
+            let (presets, detected) = needsPreset
+                ? preset.presets(scrapeURLs: scrapeURLs, prometheusURL: prometheusURL, limits: scrapeLimits.limits, command: "scope")
+                : ([Preset.kafka], false)
+            let board = try dashboard.map { try Dashboard.load(file: $0) } ?? Preset.combinedDashboard(presets)
             let source: ScopeOptions.Source
             var temporary: String?
             if let logDirectory {
@@ -138,9 +153,11 @@ struct ScopeCommand: ParsableCommand {
                 if !ruleFiles.isEmpty {
                     options.ruleGroups = try ruleFiles.flatMap { try RuleFile.load(file: $0).groups }
                 } else if prometheusURL == nil {
-                    options.ruleGroups = try RuleFile.parse(defaultAlertRulesYAML, file: "built-in alerts.yml").groups
-                        + RuleFile.parse(defaultSLORulesYAML, file: "built-in slo-rules.yml").groups
+                    options.ruleGroups = try Preset.combinedRuleGroups(presets)
                 }
+            }
+            if dashboard == nil && (detected || preset.name != nil) {
+                options.badge = "preset \(presets.map(\.name).joined(separator: "+"))\(detected ? " (detected)" : "")"
             }
             if !runbookFolders.isEmpty { options.runbookFolders = runbookFolders }
             options.queryTimeoutMs = parseDurationMs(queryTimeout)!

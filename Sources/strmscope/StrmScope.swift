@@ -57,7 +57,7 @@ struct StrmScope: ParsableCommand {
             --once only: nothing firing, but an alert pending whose `for` the source cannot cover.
             """,
         version: "0.1.0",
-        subcommands: [ScopeCommand.self, DemoCommand.self, LogCommand.self, QueryCommand.self, EvalCommand.self, ExportCommand.self, CheckCommand.self, SLOCommand.self, TestCommand.self],
+        subcommands: [ScopeCommand.self, DemoCommand.self, LogCommand.self, QueryCommand.self, EvalCommand.self, ExportCommand.self, CheckCommand.self, PresetsCommand.self, SLOCommand.self, TestCommand.self],
         defaultSubcommand: ScopeCommand.self
     )
 }

@@ -9,7 +9,7 @@ import Testing
         ("consume", LogCommand.Consume.self), ("topics", LogCommand.Topics.self), ("groups", LogCommand.Groups.self),
         ("metrics", LogCommand.Metrics.self), ("verify", LogCommand.Verify.self), ("demo", DemoCommand.self),
         ("query", QueryCommand.self), ("test promql", TestCommand.PromQLTests.self), ("scope", ScopeCommand.self),
-        ("eval", EvalCommand.self), ("export", ExportCommand.self), ("check", CheckCommand.self), ("slo generate", SLOCommand.Generate.self), ("test rules", TestCommand.RuleTests.self),
+        ("eval", EvalCommand.self), ("export", ExportCommand.self), ("check", CheckCommand.self), ("presets", PresetsCommand.self), ("slo generate", SLOCommand.Generate.self), ("test rules", TestCommand.RuleTests.self),
     ]
 
     @Test(arguments: commands.map(\.0))
@@ -62,7 +62,11 @@ import Testing
     }
 
     @Test func evalArgumentsAreChecked() {
-        #expect(parseError(["eval", "--log", "d"])?.contains("name at least one rule file") == true)
+        #expect(parseError(["eval", "--log", "d"]) == nil, "without --rules: the preset's pack")
+        #expect(parseError(["eval", "--preset", "redpand", "--log", "d"])?.contains("the presets are kafka, kminion, redpanda, pulsar") == true)
+        #expect(parseError(["scope", "--preset", "flink"])?.contains("no preset \"flink\"") == true)
+        #expect(parseError(["check", "--preset", "pulsar", "Dashboards"])?.contains("not both") == true)
+        #expect(parseError(["presets", "--detect", "localhost:9644/public_metrics"])?.contains("not an http://") == true)
         #expect(parseError(["eval", "--rules", "r.yml"])?.contains("name a source") == true)
         #expect(parseError(["eval", "--rules", "r.yml", "--log", "d", "--interval", "10"])?.contains("--interval") == true)
         #expect(parseError(["eval", "--rules", "r.yml", "--log", "d", "--alertmanager", "localhost:9093"])?.contains("not an http://") == true)

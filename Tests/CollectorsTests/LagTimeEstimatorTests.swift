@@ -68,4 +68,72 @@ import Testing
                                      minMs: 0, maxMs: 30_000)
         #expect(exact.first?.samples.allSatisfy { $0.value == 42 } == true, "an exact lag is never overwritten by an estimate")
     }
+
+    private func lagSeconds(_ store: SeriesStore, group: String, atMs: Int64) throws -> [Series] {
+        try store.select([try LabelMatcher("__name__", .equal, "strm_consumergroup_lag_seconds"), try LabelMatcher("consumergroup", .equal, group)],
+                         minMs: 0, maxMs: atMs)
+    }
+
+    private func store() -> SeriesStore {
+        var options = StoreOptions()
+        options.retentionMs = .max / 4
+        return SeriesStore(options: options, clock: ManualClock(startMs: 0))
+    }
+
+    @Test func redpandaOffsetsGiveLagSecondsUnderTheSLOsNamesWithReplicasDeduplicated() throws {
+        let store = store()
+        let estimator = LagTimeEstimator(store: store)
+        for second in 0...3 {
+            let t = Int64(second) * 10_000
+            // Two replicas report the partition's end; the follower is one poll behind.
+            for (instance, behind) in [("rp-0:9644", 0), ("rp-1:9644", 1)] {
+                _ = try store.append(["__name__": "redpanda_kafka_max_offset", "redpanda_namespace": "kafka", "redpanda_topic": "orders",
+                                      "redpanda_partition": "0", "instance": instance], timestampMs: t, value: Double(max(0, second - behind) * 100))
+            }
+            _ = try store.append(["__name__": "redpanda_kafka_consumer_group_committed_offset", "redpanda_group": "billing",
+                                  "redpanda_topic": "orders", "redpanda_partition": "0", "instance": "rp-0:9644"],
+                                 timestampMs: t, value: Double(max(0, second - 1) * 100))
+            estimator.update(atMs: t)
+        }
+        let lag = try lagSeconds(store, group: "billing", atMs: 30_000)
+        #expect(lag.count == 1)
+        #expect(lag.first?.labels["topic"] == "orders" && lag.first?.labels["partition"] == "0" && lag.first?.labels["redpanda_group"] == "billing")
+        // At 30 s billing is at 200, which the leader's end reached at 20 s (not the follower's 30 s).
+        #expect(lag.first?.samples.last == Sample(timestampMs: 30_000, value: 10))
+    }
+
+    @Test func kminionLagIsAPositionBehindItsHighWaterMark() throws {
+        let store = store()
+        let estimator = LagTimeEstimator(store: store)
+        for second in 0...3 {
+            let t = Int64(second) * 10_000
+            _ = try store.append(["__name__": "kminion_kafka_topic_partition_high_water_mark", "topic_name": "orders", "partition_id": "3"],
+                                 timestampMs: t, value: Double(second * 100))
+            // Always 150 records behind: at 30 s the group is at 150, reached at 15 s.
+            _ = try store.append(["__name__": "kminion_kafka_consumer_group_topic_partition_lag", "group_id": "billing", "topic_name": "orders",
+                                  "partition_id": "3"], timestampMs: t, value: 150)
+            estimator.update(atMs: t)
+        }
+        let lag = try lagSeconds(store, group: "billing", atMs: 30_000)
+        #expect(lag.first?.labels["topic"] == "orders" && lag.first?.labels["partition"] == "3")
+        #expect(lag.first?.samples.last == Sample(timestampMs: 30_000, value: 15))
+    }
+
+    /// A scraped offset is whatever the target sends: none of these may trap (they did in
+    /// Int64(_:)) or produce a lag series.
+    @Test func offsetsNoOffsetCanBeAreSkipped() throws {
+        let store = store()
+        let estimator = LagTimeEstimator(store: store)
+        for (second, hostile) in [Double.infinity, -.infinity, 1e300, -1e300, 9.3e18].enumerated() {
+            let t = Int64(second) * 10_000
+            _ = try store.append(["__name__": "kafka_topic_partition_current_offset", "topic": "t", "partition": "0"], timestampMs: t, value: hostile)
+            _ = try store.append(["__name__": "kafka_consumergroup_current_offset", "consumergroup": "g", "topic": "t", "partition": "0"],
+                                 timestampMs: t, value: hostile)
+            _ = try store.append(["__name__": "kminion_kafka_topic_partition_high_water_mark", "topic_name": "t", "partition_id": "0"],
+                                 timestampMs: t, value: 100)
+            _ = try store.append(["__name__": "kminion_kafka_consumer_group_topic_partition_lag", "group_id": "k", "topic_name": "t",
+                                  "partition_id": "0"], timestampMs: t, value: -hostile)
+            #expect(estimator.update(atMs: t) == 0)
+        }
+    }
 }
