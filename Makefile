@@ -36,6 +36,7 @@ e2e-test: build
 	.venv/bin/python scripts/otlp-test $(BIN)
 	.venv/bin/python scripts/check-metrics-test $(BIN)
 	.venv/bin/python scripts/presets-test $(BIN)
+	.venv/bin/python scripts/flink-test $(BIN)
 	.venv/bin/python scripts/kafka-test $(BIN)
 	$(BIN) test promql Tests/PromQLTests/Scripts/*.test ../shared/conformance/promql/testdata-v2.42.0/*.test
 	.venv/bin/python scripts/differential-test $(BIN)

@@ -114,7 +114,8 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "ScopeUI"]),
         .testTarget(name: "KafkaDirectTests", dependencies: ["KafkaDirect", "ScopeCore", "SeriesStore"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "ScopeCore", "SeriesStore", "StreamLog", "PromQL"]),
-        .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig", "ScopeUI", "Markdown"]),
+        .testTarget(name: "StrmScopeAppTests", dependencies: ["StrmScopeApp", "StreamLog", "ScopeCore", "PromQL", "SeriesStore", "YAMLConfig", "ScopeUI", "Markdown"],
+                    exclude: ["Captures"]),
         // Help text and argument validation of the executable's commands, without spawning it.
         .testTarget(
             name: "CLITests",

@@ -234,6 +234,187 @@ groups:
           runbook_url: Runbooks/NoData.md
 
 """,
+    "Dashboards/flink-alerts.yml": """
+# Preset `flink`: alerts on Flink's Prometheus reporter names (Prometheus rule file, 2.42+).
+#
+# Flink ships no alert rules; these follow samber/awesome-prometheus-alerts' Flink pack (whose
+# names all exist in Flink 2.3.0's reporter) where it fits, with Flink's counters read through
+# increase()/rate() (the reporter types them gauge). Watermark lag feeds the lag SLO
+# (Dashboards/slo-rules.yml) through the recording rule below.
+# Severity: page = wake someone up; ticket = fix in working hours; warning = scope only.
+# Tests: Tests/AlertingTests/RuleTests/flink-*.test.yml.
+groups:
+  - name: flink-jobs
+    rules:
+      # strm_consumergroup_lag_seconds for the lag SLO: how far each job's event time is behind
+      # the wall clock, at the scrape (its time - the slowest operator's output watermark; Long.MIN,
+      # "no watermark yet", and Long.MAX, "input ended", left out). consumergroup = the job's name.
+      # An idle source split (withIdleness) keeps its old watermark and inflates the lag: TUNE by
+      # selecting the sinks' operators when a job has idle splits.
+      - record: strm_consumergroup_lag_seconds
+        expr: |
+          label_replace(
+            max by (job_name) (timestamp(flink_taskmanager_job_task_operator_currentOutputWatermark) - flink_taskmanager_job_task_operator_currentOutputWatermark / 1000 and (flink_taskmanager_job_task_operator_currentOutputWatermark > 0 < 9.2e18)),
+            "consumergroup", "$1", "job_name", "(.+)")
+
+      - alert: FlinkJobNotRunning
+        expr: max by (job, instance) (flink_jobmanager_numRunningJobs) == 0
+        for: 1m
+        labels:
+          severity: page
+        annotations:
+          summary: 'No Flink job is running on {{ $labels.instance }}.'
+          description: >-
+            The job manager {{ $labels.instance }} has had no job for a minute (numRunningJobs
+            counts a job from its submission until it finishes, fails or is cancelled): the job
+            failed or was stopped.
+          runbook_url: Runbooks/FlinkJobNotRunning.md
+
+      - alert: FlinkJobRestarting
+        # round(): increase() extrapolates to the window, so one restart can read 1.05.
+        expr: round(max by (job_name) (increase(flink_jobmanager_job_numRestarts[5m]))) >= 2
+        for: 5m
+        labels:
+          severity: ticket
+        annotations:
+          summary: 'Flink job {{ $labels.job_name }} restarted {{ $value | printf "%.0f" }} times in 5 minutes.'
+          description: >-
+            Job {{ $labels.job_name }} keeps failing and restarting from its last checkpoint
+            ({{ $value | printf "%.0f" }} restarts in 5 minutes, for 5 minutes): every restart
+            reprocesses from that checkpoint and stalls output.
+          runbook_url: Runbooks/FlinkJobRestarting.md
+
+      # Checkpointing is broken: in the last 10 minutes at least two checkpoints failed and more
+      # failed than completed (whatever the interval; a failure among successes is not a page).
+      # The job runs on, but a restart would go back to the last good checkpoint, and
+      # exactly-once sinks commit nothing meanwhile.
+      - alert: FlinkCheckpointsFailing
+        expr: |
+          round(max by (job_name) (increase(flink_jobmanager_job_numberOfFailedCheckpoints[10m]))) >= 2
+            and on (job_name)
+          (
+              max by (job_name) (increase(flink_jobmanager_job_numberOfFailedCheckpoints[10m]))
+            > max by (job_name) (increase(flink_jobmanager_job_numberOfCompletedCheckpoints[10m]))
+          )
+        for: 30s
+        labels:
+          severity: page
+        annotations:
+          summary: 'Flink job {{ $labels.job_name }}: {{ $value | printf "%.0f" }} checkpoints failed in 10 minutes.'
+          description: >-
+            {{ $value | printf "%.0f" }} checkpoints of {{ $labels.job_name }} failed in the last 10
+            minutes, more than completed. A restart goes back to the last completed checkpoint, and
+            transactional sinks hold their output uncommitted until the next one completes.
+          runbook_url: Runbooks/FlinkCheckpointsFailing.md
+
+      - alert: FlinkCheckpointDurationHigh
+        # TUNE: 60 s; a checkpoint should take a small part of its interval.
+        expr: max by (job_name) (flink_jobmanager_job_lastCheckpointDuration) / 1000 > 60
+        for: 5m
+        labels:
+          severity: ticket
+        annotations:
+          summary: 'Checkpoints of {{ $labels.job_name }} take {{ $value | humanizeDuration }}.'
+          description: >-
+            The last checkpoint of {{ $labels.job_name }} took {{ $value | humanizeDuration }}
+            (threshold 1m), for 5 minutes: barriers wait behind backpressure or state uploads are slow.
+          runbook_url: Runbooks/FlinkCheckpointDurationHigh.md
+
+  - name: flink-tasks
+    rules:
+      - alert: FlinkTaskBackpressured
+        # TUNE: half of every second spent waiting for the next operator.
+        expr: max by (job_name, task_name) (flink_taskmanager_job_task_backPressuredTimeMsPerSecond) > 500
+        for: 5m
+        labels:
+          severity: warning
+        annotations:
+          summary: 'Task {{ $labels.task_name }} of {{ $labels.job_name }} is backpressured {{ $value | printf "%.0f" }} ms/s.'
+          description: >-
+            {{ $labels.task_name }} spends {{ $value | printf "%.0f" }} ms of every second waiting
+            for downstream buffers, for 5 minutes: an operator after it is the bottleneck.
+          runbook_url: Runbooks/FlinkTaskBackpressured.md
+
+      # Records behind the watermark reaching a window that already fired: they are in no result.
+      - alert: FlinkLateRecordsDropped
+        # TUNE: any late record dropped for 5 minutes; raise it where some lateness is expected.
+        expr: round(sum by (job_name, operator_name) (increase(flink_taskmanager_job_task_operator_numLateRecordsDropped[5m]))) >= 1
+        for: 5m
+        labels:
+          severity: ticket
+        annotations:
+          summary: '{{ $labels.operator_name }} of {{ $labels.job_name }} dropped {{ $value | humanize }} late records in 5 minutes.'
+          description: >-
+            Window operator {{ $labels.operator_name }} of {{ $labels.job_name }} dropped
+            {{ $value | humanize }} records in 5 minutes that arrived after their window closed, for
+            5 minutes: those records are missing from the job's results.
+          runbook_url: Runbooks/FlinkLateRecordsDropped.md
+
+""",
+    "Dashboards/flink.yml": """
+# Preset `flink`: an Apache Flink job through Flink's Prometheus reporter (metrics.reporter.prom,
+# port 9249 by default), on Flink's own names (flink_<scope>_<metric>). Flink exports every counter
+# as a gauge; rate() reads them as counters all the same. Operators are named by Flink
+# (`Source:_orders_1_`, `sink_12_:_Writer`): records in are what the sources emit, records out
+# what the sinks' writers take (rates of the counters: the *PerSecond meters average a minute).
+# Watermark lag is, at each scrape, the scrape's time - the slowest operator's output watermark;
+# an operator without a watermark yet reports Long.MIN (-9.22e18) and one whose bounded input has
+# ended Long.MAX: both are left out.
+title: Flink
+time_per_div: 5s
+refresh: 1s
+channels:
+  - name: EVENTS/s
+    unit: /s
+    color: green
+    per_div: auto
+    traces:
+      - label: in
+        expr: sum(rate(flink_taskmanager_job_task_operator_numRecordsOut{operator_name=~"Source:.*"}[30s]))
+      - label: out
+        expr: sum(rate(flink_taskmanager_job_task_operator_numRecordsIn{operator_name=~"Sink:.*|.*:_Writer"}[30s]))
+  - name: WATERMARK
+    unit: s
+    color: yellow
+    per_div: auto
+    threshold: 30
+    traces:
+      - label: lag
+        expr: max(timestamp(flink_taskmanager_job_task_operator_currentOutputWatermark) - flink_taskmanager_job_task_operator_currentOutputWatermark / 1000 and (flink_taskmanager_job_task_operator_currentOutputWatermark > 0 < 9.2e18))
+      - label: late/s
+        unit: /s
+        expr: sum(rate(flink_taskmanager_job_task_operator_numLateRecordsDropped[30s]))
+      # Records a Kafka (or other FLIP-27) source has not read yet: its consumer lag, when present.
+      - label: pending
+        unit: rec
+        expr: sum(flink_taskmanager_job_task_operator_pendingRecords)
+  - name: CHECKPOINTS
+    unit: s
+    color: magenta
+    per_div: auto
+    traces:
+      - label: duration
+        expr: max(flink_jobmanager_job_lastCheckpointDuration) / 1000
+      - label: failed/min
+        unit: /min
+        expr: sum(increase(flink_jobmanager_job_numberOfFailedCheckpoints[1m]))
+  - name: BACKPRESSURE
+    unit: '%'
+    color: red
+    per_div: auto
+    traces:
+      - label: backpressured
+        expr: max(flink_taskmanager_job_task_backPressuredTimeMsPerSecond) / 10
+      - label: busy
+        expr: max(flink_taskmanager_job_task_busyTimeMsPerSecond) / 10
+trigger:
+  channel: 2
+  edge: rising
+  level: 30
+  mode: auto
+markers: [rebalance, alert, marker]
+
+""",
     "Dashboards/kminion-alerts.yml": """
 # Preset `kminion`: alerts on kminion's names (Prometheus rule file, 2.42+).
 #

@@ -40,6 +40,9 @@ public struct Preset: Sendable, Equatable {
         Preset(name: "pulsar", system: "Apache Pulsar brokers (:8080/metrics)",
                dashboardFile: "Dashboards/pulsar.yml", ruleFiles: ["Dashboards/pulsar-alerts.yml", "Dashboards/target-rules.yml", "Dashboards/slo-rules.yml"],
                familyPrefixes: ["pulsar_"]),
+        Preset(name: "flink", system: "Apache Flink jobs, Prometheus reporter (:9249/metrics)",
+               dashboardFile: "Dashboards/flink.yml", ruleFiles: ["Dashboards/flink-alerts.yml", "Dashboards/target-rules.yml", "Dashboards/slo-rules.yml"],
+               familyPrefixes: ["flink_"]),
     ]
 
     /// The `kafka` preset: what the scope shows on its own sources (demo, --log, --kafka).
@@ -98,8 +101,6 @@ public struct PresetDetection: Sendable, Equatable {
             hint = nil
         } else if names.contains(where: { $0.hasPrefix("vectorized_") }) {
             hint = "this is Redpanda's internal /metrics (vectorized_* names); the redpanda preset reads /public_metrics on the same port"
-        } else if names.contains(where: { $0.hasPrefix("flink_") }) {
-            hint = "Flink's metrics (flink_*) have no preset yet"
         } else if names.contains(where: { $0.lowercased().hasPrefix("debezium_") || $0.hasPrefix("kafka_connect_") }) {
             hint = "Debezium / Kafka Connect metrics have no preset yet"
         } else if names.isEmpty {

@@ -43,8 +43,8 @@ struct PresetsCommand: ParsableCommand {
         abstract: "List the presets (a dashboard and alert pack per system), or tell what a /metrics target is.",
         discussion: """
             A preset is one system's scope and alerts on its own metric names: kafka \
-            (kafka_exporter, and strmscope's own sources), kminion, redpanda (/public_metrics) and \
-            pulsar. `scope` and `eval` pick one with --preset NAME; without it they scrape each \
+            (kafka_exporter, and strmscope's own sources), kminion, redpanda (/public_metrics), pulsar \
+            and flink (Flink's Prometheus reporter). `scope` and `eval` pick one with --preset NAME; without it they scrape each \
             --scrape target once and use every preset whose metrics it serves (kafka when none).
 
             --detect scrapes each URL once and prints what it is. Exits 0 when every target is a \

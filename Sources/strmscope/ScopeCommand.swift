@@ -18,7 +18,7 @@ struct ScopeCommand: ParsableCommand {
 
             A preset is a system's dashboard and alert pack on its own metric names (strmscope \
             presets): kafka (kafka_exporter's names, also those of the demo, --log and --kafka), \
-            kminion, redpanda, pulsar. --preset NAME chooses one; without it the scope scrapes \
+            kminion, redpanda, pulsar, flink. --preset NAME chooses one; without it the scope scrapes \
             each --scrape target once (or asks a --prometheus server which names it holds), \
             uses every preset whose metrics it finds (several systems share the four channels) \
             and says so in its header and on stderr.

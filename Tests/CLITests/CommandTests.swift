@@ -63,8 +63,8 @@ import Testing
 
     @Test func evalArgumentsAreChecked() {
         #expect(parseError(["eval", "--log", "d"]) == nil, "without --rules: the preset's pack")
-        #expect(parseError(["eval", "--preset", "redpand", "--log", "d"])?.contains("the presets are kafka, kminion, redpanda, pulsar") == true)
-        #expect(parseError(["scope", "--preset", "flink"])?.contains("no preset \"flink\"") == true)
+        #expect(parseError(["eval", "--preset", "redpand", "--log", "d"])?.contains("the presets are kafka, kminion, redpanda, pulsar, flink") == true)
+        #expect(parseError(["scope", "--preset", "debezium"])?.contains("no preset \"debezium\"") == true)
         #expect(parseError(["check", "--preset", "pulsar", "Dashboards"])?.contains("not both") == true)
         #expect(parseError(["presets", "--detect", "localhost:9644/public_metrics"])?.contains("not an http://") == true)
         #expect(parseError(["eval", "--rules", "r.yml"])?.contains("name a source") == true)
