@@ -82,6 +82,13 @@ public struct OffsetSeriesNames: Sendable, Equatable {
     public var groupPartition: String
     /// `groupSeries` is lag in records: the group's offset is the end offset minus it.
     public var groupSeriesIsLag = false
+    /// End offsets whose series carry this label with another value are not the user's
+    /// partitions (Redpanda's internal logs share topic names such as `tx` with user topics).
+    public var endOnly: (label: String, value: String)? = nil
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.endOffset == b.endOffset && a.groupSeries == b.groupSeries && a.endOnly?.label == b.endOnly?.label && a.endOnly?.value == b.endOnly?.value
+    }
 
     /// kafka_exporter, the embedded log, --kafka and strmscope's own /metrics.
     public static let kafkaExporter = OffsetSeriesNames(
@@ -91,7 +98,7 @@ public struct OffsetSeriesNames: Sendable, Equatable {
     public static let redpanda = OffsetSeriesNames(
         endOffset: "redpanda_kafka_max_offset", topic: "redpanda_topic", partition: "redpanda_partition",
         groupSeries: "redpanda_kafka_consumer_group_committed_offset", group: "redpanda_group", groupTopic: "redpanda_topic",
-        groupPartition: "redpanda_partition")
+        groupPartition: "redpanda_partition", endOnly: ("redpanda_namespace", "kafka"))
     /// kminion: per-partition high water marks and per-partition lag.
     public static let kminion = OffsetSeriesNames(
         endOffset: "kminion_kafka_topic_partition_high_water_mark", topic: "topic_name", partition: "partition_id",
@@ -128,18 +135,18 @@ public final class LagTimeEstimator: @unchecked Sendable {
     /// Returns how many lag series it wrote.
     @discardableResult
     public func update(atMs nowMs: Int64) -> Int {
-        func newest(_ name: String) -> [(Labels, Double)] {
+        func newest(_ name: String) -> [(labels: Labels, timeMs: Int64, value: Double)] {
             guard let matcher = try? LabelMatcher("__name__", .equal, name),
                   let series = try? store.select([matcher], minMs: nowMs - lookbackMs, maxMs: nowMs) else { return [] }
             return series.compactMap { s in
                 guard let last = s.samples.last, !last.value.isStaleMarker, !last.value.isNaN else { return nil }
-                return (s.labels, last.value)
+                return (s.labels, last.timestampMs, last.value)
             }
         }
         // Offsets come from outside: a value no offset can be (NaN, ±Inf, beyond ±2^62) is skipped
         // rather than trapping in Int64(_:), and differences of two offsets cannot overflow.
         func offset(_ value: Double) -> Int64? { value.isFinite && abs(value) < 0x1p62 ? Int64(value) : nil }
-        let exact = Set(newest("strm_consumergroup_lag_seconds").compactMap { labels, _ -> String? in
+        let exact = Set(newest("strm_consumergroup_lag_seconds").compactMap { labels, _, _ -> String? in
             guard let g = labels["consumergroup"], let t = labels["topic"], let p = labels["partition"] else { return nil }
             return "\(g)\u{0}\(t)\u{0}\(p)"
         }).subtracting(estimated)
@@ -147,18 +154,27 @@ public final class LagTimeEstimator: @unchecked Sendable {
         for names in dialects {
             // The highest end offset per partition (replicas report it each; the leader's is newest).
             var ends: [String: Int64] = [:]
-            for (labels, value) in newest(names.endOffset) {
+            for (labels, _, value) in newest(names.endOffset) {
+                if let only = names.endOnly, let found = labels[only.label], found != only.value { continue }
                 guard let topic = labels[names.topic], let partition = labels[names.partition], let value = offset(value) else { continue }
                 ends["\(topic)\u{0}\(partition)", default: Int64.min] = max(ends["\(topic)\u{0}\(partition)", default: Int64.min], value)
             }
             for (key, offset) in ends { tables["\(names.endOffset)\u{0}\(key)", default: OffsetTimeTable()].add(offset: offset, atMs: nowMs) }
-            var seen: Set<String> = []
-            for (labels, value) in newest(names.groupSeries) {
+            // One position per group and partition: the freshest of the series reporting it (a
+            // previous coordinator's or exporter's lingers for the lookback without staleness).
+            var positions: [String: (labels: Labels, timeMs: Int64, value: Int64)] = [:]
+            for (labels, timeMs, value) in newest(names.groupSeries) {
                 guard let group = labels[names.group], let topic = labels[names.groupTopic], let partition = labels[names.groupPartition],
-                      let value = offset(value) else { continue }
+                      let value = offset(value), names.groupSeriesIsLag || value >= 0 else { continue }  // -1: no commit
                 let key = "\(group)\u{0}\(topic)\u{0}\(partition)"
-                guard !exact.contains(key), seen.insert(key).inserted,
-                      let table = tables["\(names.endOffset)\u{0}\(topic)\u{0}\(partition)"], let end = table.points.last?.offset else { continue }
+                if let known = positions[key], known.timeMs > timeMs || (known.timeMs == timeMs && known.labels.description <= labels.description) { continue }
+                positions[key] = (labels, timeMs, value)
+            }
+            for (key, position) in positions.sorted(by: { $0.key < $1.key }) {
+                let (labels, value) = (position.labels, position.value)
+                let group = labels[names.group]!, topic = labels[names.groupTopic]!, partition = labels[names.groupPartition]!
+                guard !exact.contains(key), let table = tables["\(names.endOffset)\u{0}\(topic)\u{0}\(partition)"],
+                      let end = table.points.last?.offset else { continue }
                 let groupOffset = names.groupSeriesIsLag ? end - value : value
                 let seconds: Double
                 var extrapolated = 0.0

@@ -84,8 +84,10 @@ public enum EvalRunner {
                 if case .record(let name) = rule.kind { return name }
                 return nil
             } + ["ALERTS", "ALERTS_FOR_STATE"])
+            // The lag estimate reads offsets the rules may not name (kminion's per partition).
+            let offsets = lagEstimator == nil ? [] : OffsetSeriesNames.all.flatMap { [$0.endOffset, $0.groupSeries] }.compactMap { try? PromQL.parse($0) }
             return PrometheusBackfill.Follower(client: PrometheusAPIClient(baseURL: url, timeoutMs: 30_000), store: store,
-                                               expressions: groups.flatMap(\.rules).map(\.expression), skipNames: recorded)
+                                               expressions: groups.flatMap(\.rules).map(\.expression) + offsets, skipNames: recorded)
         }
         let evaluator = RuleEvaluator(groups: groups, store: store, defaultIntervalMs: options.intervalMs, externalLabels: options.externalLabels,
                                       engine: Engine(timeoutMs: options.queryTimeoutMs))

@@ -1,6 +1,7 @@
 import Alerting
 import Collectors
 import Foundation
+import Synchronization
 import ScopeCore
 import SeriesStore
 
@@ -30,7 +31,8 @@ public struct Preset: Sendable, Equatable {
         Preset(name: "kafka", system: "Kafka through kafka_exporter (:9308/metrics); also the demo, --log, --kafka",
                dashboardFile: "Dashboards/streaming.yml",
                ruleFiles: ["Dashboards/alerts.yml", "Dashboards/slo-rules.yml"],
-               familyPrefixes: ["kafka_consumergroup_", "kafka_topic_partition", "strm_"]),
+               // Not strm_*: the other presets' packs record strm_consumergroup_lag_seconds too.
+               familyPrefixes: ["kafka_consumergroup_", "kafka_topic_partition"]),
         Preset(name: "kminion", system: "Kafka through kminion (:8080/metrics)",
                dashboardFile: "Dashboards/kminion.yml", ruleFiles: ["Dashboards/kminion-alerts.yml", "Dashboards/target-rules.yml", "Dashboards/slo-rules.yml"],
                familyPrefixes: ["kminion_"]),
@@ -171,13 +173,19 @@ public enum PresetDetector {
     }
 
     public static func detect(urls: [String], limits: ScrapeLimits = ScrapeLimits(), timeoutMs: Int64 = 5_000) -> [Result] {
-        urls.map { url in
+        // All targets at once: a hanging one costs the timeout once, not once per target.
+        let results = Mutex(Array<Result?>(repeating: nil, count: urls.count))
+        DispatchQueue.concurrentPerform(iterations: urls.count) { index in
+            let url = urls[index]
             let store = SeriesStore()
             let outcome = Scraper(store: store).scrape(ScrapeTarget(url: url, job: "detect", timeoutMs: timeoutMs, limits: limits),
                                                       atMs: SystemClock().nowMs())
-            guard outcome.up else { return Result(url: url, detection: nil, error: outcome.error ?? "the scrape failed") }
-            return Result(url: url, detection: PresetDetection(metricNames: store.labelValues("__name__")), error: nil)
+            let result = outcome.up
+                ? Result(url: url, detection: PresetDetection(metricNames: store.labelValues("__name__")), error: nil)
+                : Result(url: url, detection: nil, error: outcome.error ?? "the scrape failed")
+            results.withLock { $0[index] = result }
         }
+        return results.withLock { $0.compactMap { $0 } }
     }
 
     /// Detection on a Prometheus-compatible server: the names of the presets' families it holds
@@ -200,20 +208,23 @@ public enum PresetDetector {
     }
 
     /// What `scope` and `eval` use without --preset on scrape targets: every preset found on any
-    /// target (in registry order), or `kafka` when none is; and one line per target for stderr.
-    public static func choose(_ results: [Result]) -> (presets: [Preset], report: [String]) {
+    /// target (in registry order), or `kafka` when none is (`detected` false: say so, and a
+    /// long-running command should not settle on a guess); one line per target for stderr.
+    public static func choose(_ results: [Result]) -> (presets: [Preset], detected: Bool, failures: [String], report: [String]) {
         var found: [Preset] = []
         var report: [String] = []
+        var failures: [String] = []
         for result in results {
-            let url = result.url
             if let detection = result.detection {
-                report.append("\(url): \(detection.summary)")
+                report.append("\(result.url): \(detection.summary)")
                 for preset in detection.presets where !found.contains(preset) { found.append(preset) }
             } else {
-                report.append("\(url): not detected, the scrape failed (\(result.error ?? ""))")
+                let why = result.error ?? "the scrape failed"
+                failures.append(why)
+                report.append("could not tell what \(result.url) is: \(why)")
             }
         }
         let presets = Preset.all.filter { found.contains($0) }
-        return (presets.isEmpty ? [Preset.kafka] : presets, report)
+        return (presets.isEmpty ? [Preset.kafka] : presets, !presets.isEmpty, failures, report)
     }
 }

@@ -117,9 +117,14 @@ struct EvalCommand: ParsableCommand {
         // detected on the scrape targets (kafka for the other sources), said on stderr.
         if ruleFiles.isEmpty || preset.name != nil {
             do {
-                let chosen = preset.presets(scrapeURLs: scrapeURLs, prometheusURL: prometheusURL, limits: scrapeLimits.limits, command: "eval").presets
+                let (chosen, choice) = preset.presets(scrapeURLs: scrapeURLs, prometheusURL: prometheusURL, limits: scrapeLimits.limits, command: "eval")
                 if preset.name == nil && scrapeURLs.isEmpty && prometheusURL == nil {
                     writeError("strmscope eval: preset \(chosen.map(\.name).joined(separator: " + ")) (no --rules; choose a pack with --preset NAME)")
+                }
+                // A target that could not be read says nothing about its system: evaluating a
+                // guessed pack for hours would page on names that were never there.
+                if case .guessed(let failures) = choice, !failures.isEmpty {
+                    throw CommandError("could not tell which system to evaluate; name it with --preset NAME (strmscope presets) or give --rules FILE")
                 }
                 options.ruleGroups = try Preset.combinedRuleGroups(chosen)
             } catch {

@@ -17,23 +17,38 @@ struct PresetOption: ParsableArguments {
         }
     }
 
+    enum Choice {
+        /// Named with --preset, or the default of strmscope's own sources: nothing to say.
+        case given
+        /// Detected on the targets.
+        case detected
+        /// Detection ran and found no preset's names (kafka is a guess): `failures` says which
+        /// targets could not even be read.
+        case guessed(failures: [String])
+    }
+
     /// The named preset; else, on scrape targets, what one scrape of each shows (on a
-    /// Prometheus server, what names it holds), said on stderr as `command: detected …`; else
-    /// `kafka`, the names of strmscope's own sources.
-    func presets(scrapeURLs: [String], prometheusURL: String? = nil, limits: ScrapeLimits, command: String) -> (presets: [Preset], detected: Bool) {
-        if let name, let preset = Preset.named(name) { return ([preset], false) }
+    /// Prometheus server, what names it holds), said on stderr as `command: …`; else `kafka`,
+    /// the names of strmscope's own sources.
+    func presets(scrapeURLs: [String], prometheusURL: String? = nil, limits: ScrapeLimits, command: String) -> (presets: [Preset], choice: Choice) {
+        if let name, let preset = Preset.named(name) { return ([preset], .given) }
         let results: [PresetDetector.Result]
         if !scrapeURLs.isEmpty {
             results = PresetDetector.detect(urls: scrapeURLs, limits: limits)
         } else if let prometheusURL {
             results = [PresetDetector.detect(prometheus: prometheusURL)]
         } else {
-            return ([Preset.kafka], false)
+            return ([Preset.kafka], .given)
         }
-        let (presets, report) = PresetDetector.choose(results)
-        for line in report { writeError("strmscope \(command): detected \(line)") }
-        writeError("strmscope \(command): preset \(presets.map(\.name).joined(separator: " + ")) (choose one with --preset NAME)")
-        return (presets, true)
+        let chosen = PresetDetector.choose(results)
+        for line in chosen.report { writeError("strmscope \(command): \(line)") }
+        let names = chosen.presets.map(\.name).joined(separator: " + ")
+        if chosen.detected {
+            writeError("strmscope \(command): preset \(names) (choose one with --preset NAME)")
+            return (chosen.presets, .detected)
+        }
+        writeError("strmscope \(command): no preset's metric names found; preset \(names) (choose one with --preset NAME)")
+        return (chosen.presets, .guessed(failures: chosen.failures))
     }
 }
 
@@ -45,7 +60,9 @@ struct PresetsCommand: ParsableCommand {
             A preset is one system's scope and alerts on its own metric names: kafka \
             (kafka_exporter, and strmscope's own sources), kminion, redpanda (/public_metrics), pulsar \
             and flink (Flink's Prometheus reporter). `scope` and `eval` pick one with --preset NAME; without it they scrape each \
-            --scrape target once and use every preset whose metrics it serves (kafka when none).
+            --scrape target once (or ask a --prometheus server which names it holds) and use \
+            every preset whose metrics they find: kafka when none, and `eval` stops with an \
+            error when a target cannot be read (name the preset then).
 
             --detect scrapes each URL once and prints what it is. Exits 0 when every target is a \
             preset's, 1 when one is not, 2 when one cannot be scraped.

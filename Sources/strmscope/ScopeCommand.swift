@@ -125,9 +125,9 @@ struct ScopeCommand: ParsableCommand {
         try runReportingErrors {
             // Detection scrapes only when the preset decides something: the dashboard or the rules.
             let needsPreset = dashboard == nil || (!noRules && ruleFiles.isEmpty && prometheusURL == nil)
-            let (presets, detected) = needsPreset
+            let (presets, choice) = needsPreset
                 ? preset.presets(scrapeURLs: scrapeURLs, prometheusURL: prometheusURL, limits: scrapeLimits.limits, command: "scope")
-                : ([Preset.kafka], false)
+                : ([Preset.kafka], .given)
             let board = try dashboard.map { try Dashboard.load(file: $0) } ?? Preset.combinedDashboard(presets)
             let source: ScopeOptions.Source
             var temporary: String?
@@ -156,8 +156,13 @@ struct ScopeCommand: ParsableCommand {
                     options.ruleGroups = try Preset.combinedRuleGroups(presets)
                 }
             }
-            if dashboard == nil && (detected || preset.name != nil) {
-                options.badge = "preset \(presets.map(\.name).joined(separator: "+"))\(detected ? " (detected)" : "")"
+            if dashboard == nil {
+                let names = presets.map(\.name).joined(separator: "+")
+                switch choice {
+                case .detected: options.badge = "preset \(names) (detected)"
+                case .guessed: options.badge = "preset \(names) (not detected)"
+                case .given: if preset.name != nil { options.badge = "preset \(names)" }
+                }
             }
             if !runbookFolders.isEmpty { options.runbookFolders = runbookFolders }
             options.queryTimeoutMs = parseDurationMs(queryTimeout)!

@@ -136,4 +136,36 @@ import Testing
             #expect(estimator.update(atMs: t) == 0)
         }
     }
+
+    /// Redpanda's internal logs (namespace redpanda, kafka_internal) share names like `tx` with
+    /// user topics; the freshest of two reports of a group's offset wins; kafka_exporter's -1
+    /// ("no commit") is no position.
+    @Test func internalLogsStaleReportsAndNoCommitGiveNoLag() throws {
+        let store = store()
+        let estimator = LagTimeEstimator(store: store)
+        for second in 0...3 {
+            let t = Int64(second) * 10_000
+            _ = try store.append(["__name__": "redpanda_kafka_max_offset", "redpanda_namespace": "kafka", "redpanda_topic": "tx",
+                                  "redpanda_partition": "0"], timestampMs: t, value: Double(second * 100))
+            _ = try store.append(["__name__": "redpanda_kafka_max_offset", "redpanda_namespace": "kafka_internal", "redpanda_topic": "tx",
+                                  "redpanda_partition": "0"], timestampMs: t, value: 1_000_000)
+            // The old coordinator stopped reporting at 0 s (offset 0); the new one reports 300 from 10 s on.
+            if second == 0 {
+                _ = try store.append(["__name__": "redpanda_kafka_consumer_group_committed_offset", "redpanda_group": "g", "redpanda_topic": "tx",
+                                      "redpanda_partition": "0", "instance": "a"], timestampMs: t, value: 0)
+            } else {
+                _ = try store.append(["__name__": "redpanda_kafka_consumer_group_committed_offset", "redpanda_group": "g", "redpanda_topic": "tx",
+                                      "redpanda_partition": "0", "instance": "b"], timestampMs: t, value: Double(second * 100))
+            }
+            _ = try store.append(["__name__": "kafka_topic_partition_current_offset", "topic": "t", "partition": "0"], timestampMs: t, value: Double(second * 100))
+            _ = try store.append(["__name__": "kafka_consumergroup_current_offset", "consumergroup": "none", "topic": "t", "partition": "0"],
+                                 timestampMs: t, value: -1)
+            estimator.update(atMs: t)
+        }
+        let lag = try lagSeconds(store, group: "g", atMs: 30_000)
+        #expect(lag.map { $0.labels["instance"] } == ["a", "b"])
+        #expect(lag.first { $0.labels["instance"] == "b" }?.samples.last == Sample(timestampMs: 30_000, value: 0),
+                "at the end of the user topic's partition, not a million offsets behind the internal log's")
+        #expect(try lagSeconds(store, group: "none", atMs: 30_000).isEmpty, "-1 is no commit, not a position")
+    }
 }
