@@ -21,29 +21,39 @@ public struct Preset: Sendable, Equatable {
     /// What it reads and where that is served, for `strmscope presets`.
     public let system: String
     public let dashboardFile: String
+    /// Its alert pack, then TargetDown (unless the pack has its own) and the lag SLO's rules.
     public let ruleFiles: [String]
     /// A metric-name prefix only this system's exporter uses: a scrape with such families is
     /// that system (detection).
     public let familyPrefixes: [String]
 
+    private init(name: String, system: String, dashboardFile: String, alerts: String, packHasTargetDown: Bool = false, familyPrefixes: [String]) {
+        self.name = name
+        self.system = system
+        self.dashboardFile = dashboardFile
+        ruleFiles = [alerts] + (packHasTargetDown ? [] : [Self.targetRules]) + ["Dashboards/slo-rules.yml"]
+        self.familyPrefixes = familyPrefixes
+    }
+
+    private static let targetRules = "Dashboards/target-rules.yml"
+
     /// The presets in the order detection reports them.
     public static let all: [Preset] = [
         Preset(name: "kafka", system: "Kafka through kafka_exporter (:9308/metrics); also the demo, --log, --kafka",
-               dashboardFile: "Dashboards/streaming.yml",
-               ruleFiles: ["Dashboards/alerts.yml", "Dashboards/slo-rules.yml"],
+               dashboardFile: "Dashboards/streaming.yml", alerts: "Dashboards/alerts.yml", packHasTargetDown: true,
                // Not strm_*: the other presets' packs record strm_consumergroup_lag_seconds too.
                familyPrefixes: ["kafka_consumergroup_", "kafka_topic_partition"]),
         Preset(name: "kminion", system: "Kafka through kminion (:8080/metrics)",
-               dashboardFile: "Dashboards/kminion.yml", ruleFiles: ["Dashboards/kminion-alerts.yml", "Dashboards/target-rules.yml", "Dashboards/slo-rules.yml"],
+               dashboardFile: "Dashboards/kminion.yml", alerts: "Dashboards/kminion-alerts.yml",
                familyPrefixes: ["kminion_"]),
         Preset(name: "redpanda", system: "Redpanda brokers (:9644/public_metrics)",
-               dashboardFile: "Dashboards/redpanda.yml", ruleFiles: ["Dashboards/redpanda-alerts.yml", "Dashboards/target-rules.yml", "Dashboards/slo-rules.yml"],
+               dashboardFile: "Dashboards/redpanda.yml", alerts: "Dashboards/redpanda-alerts.yml",
                familyPrefixes: ["redpanda_"]),
         Preset(name: "pulsar", system: "Apache Pulsar brokers (:8080/metrics)",
-               dashboardFile: "Dashboards/pulsar.yml", ruleFiles: ["Dashboards/pulsar-alerts.yml", "Dashboards/target-rules.yml", "Dashboards/slo-rules.yml"],
+               dashboardFile: "Dashboards/pulsar.yml", alerts: "Dashboards/pulsar-alerts.yml",
                familyPrefixes: ["pulsar_"]),
         Preset(name: "flink", system: "Apache Flink jobs, Prometheus reporter (:9249/metrics)",
-               dashboardFile: "Dashboards/flink.yml", ruleFiles: ["Dashboards/flink-alerts.yml", "Dashboards/target-rules.yml", "Dashboards/slo-rules.yml"],
+               dashboardFile: "Dashboards/flink.yml", alerts: "Dashboards/flink-alerts.yml",
                familyPrefixes: ["flink_"]),
     ]
 
@@ -64,9 +74,7 @@ public struct Preset: Sendable, Equatable {
         try Dashboard.parse(builtInDashboardFiles[dashboardFile]!, file: "built-in \(dashboardFile)")
     }
 
-    public func ruleGroups() throws -> [RuleGroup] {
-        try ruleFiles.flatMap { try RuleFile.parse(builtInDashboardFiles[$0]!, file: "built-in \($0)").groups }
-    }
+    public func ruleGroups() throws -> [RuleGroup] { try Self.combinedRuleGroups([self]) }
 }
 
 public struct PresetError: Error, CustomStringConvertible, Sendable {
@@ -156,8 +164,8 @@ extension Preset {
     public static func combinedRuleGroups(_ presets: [Preset]) throws -> [RuleGroup] {
         var files: [String] = []
         for file in presets.flatMap(\.ruleFiles) where !files.contains(file) { files.append(file) }
-        // The kafka pack has its own TargetDown: not twice.
-        if files.contains("Dashboards/alerts.yml") { files.removeAll { $0 == "Dashboards/target-rules.yml" } }
+        // A pack with its own TargetDown (kafka's) combined with others: not twice.
+        if presets.contains(where: { !$0.ruleFiles.contains(targetRules) }) { files.removeAll { $0 == targetRules } }
         return try files.flatMap { try RuleFile.parse(builtInDashboardFiles[$0]!, file: "built-in \($0)").groups }
     }
 }

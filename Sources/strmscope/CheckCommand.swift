@@ -56,9 +56,7 @@ struct CheckFilesCommand: ParsableCommand {
     var preset: String?
 
     func validate() throws {
-        if let preset, Preset.named(preset) == nil {
-            throw ValidationError("no preset \"\(preset)\"; the presets are \(Preset.all.map(\.name).joined(separator: ", "))")
-        }
+        do { if let preset { _ = try Preset.resolve(preset) } } catch { throw ValidationError("\(error)") }
         if preset != nil && !paths.isEmpty { throw ValidationError("give paths or --preset, not both") }
     }
 

@@ -12,9 +12,7 @@ struct PresetOption: ParsableArguments {
     var name: String?
 
     func validate() throws {
-        if let name, Preset.named(name) == nil {
-            throw ValidationError("no preset \"\(name)\"; the presets are \(Preset.all.map(\.name).joined(separator: ", "))")
-        }
+        do { if let name { _ = try Preset.resolve(name) } } catch { throw ValidationError("\(error)") }
     }
 
     enum Choice {
